@@ -1,0 +1,250 @@
+"""What the engine keeps of an image: a compact global descriptor and local keypoints.
+
+The global descriptor is small (it lives in memory for every image) and only has to put the right
+candidates on a shortlist. The local features (ORB keypoints, for the image and for its mirror
+image, so that flipped copies are found) decide the score, after geometric verification.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+# The side the features are computed at: large enough for ORB's pyramid, small enough to be quick.
+FEATURE_SIDE = 512
+GLOBAL_DIMS = 128
+MAX_KEYPOINTS = 400
+_DETECT_KEYPOINTS = 5000
+# Keypoints are spread over a GRID x GRID layout, so an overlay cannot take them all.
+_GRID = 8
+_FORMAT_VERSION = 1
+# version, width, height, working width and height, keypoints, flatness, mirror keypoints
+_HEADER = struct.Struct("<BHHHHHfH")
+
+
+@dataclass(frozen=True, slots=True)
+class Keypoints:
+    """ORB keypoints in the working frame: float32 (n, 2) positions, uint8 (n, 32) descriptors."""
+
+    points: np.ndarray
+    descriptors: np.ndarray
+
+    frame: tuple[int, int] = (0, 0)
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+
+@dataclass(frozen=True, slots=True)
+class ImageFeatures:
+    """Everything the engine scores an image by.
+
+    ``global_vector`` and ``mirror_vector`` are unit float32 vectors of GLOBAL_DIMS; ``flatness`` is
+    the share of the picture without texture (1.0 for a solid colour), used to keep flat images
+    from looking identical to each other.
+    """
+
+    width: int
+    height: int
+    work_size: tuple[int, int]
+    global_vector: np.ndarray
+    mirror_vector: np.ndarray
+    keypoints: Keypoints
+    mirror_keypoints: Keypoints
+    flatness: float
+
+    def to_bytes(self) -> bytes:
+        """A compact, versioned serialisation (positions kept as float16 pairs)."""
+        n, m = len(self.keypoints), len(self.mirror_keypoints)
+        header = _HEADER.pack(
+            _FORMAT_VERSION, min(self.width, 65535), min(self.height, 65535),
+            self.work_size[0], self.work_size[1], n, self.flatness, m,
+        )
+        parts = [
+            header,
+            self.global_vector.astype(np.float16).tobytes(),
+            self.mirror_vector.astype(np.float16).tobytes(),
+            self.keypoints.points.astype(np.float16).tobytes(),
+            self.keypoints.descriptors.tobytes(),
+            self.mirror_keypoints.points.astype(np.float16).tobytes(),
+            self.mirror_keypoints.descriptors.tobytes(),
+        ]
+        return b"".join(parts)
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> ImageFeatures:
+        version, width, height, ww, wh, n, flatness, m = _HEADER.unpack_from(blob)
+        if version != _FORMAT_VERSION:
+            raise ValueError(f"features format {version} is not supported")
+        offset = _HEADER.size
+
+        def take(count: int, dtype: type, shape: tuple[int, ...]) -> np.ndarray:
+            nonlocal offset
+            size = count * np.dtype(dtype).itemsize
+            array = np.frombuffer(blob, dtype=dtype, count=count, offset=offset).reshape(shape)
+            offset += size
+            return array
+
+        global_vector = take(GLOBAL_DIMS, np.float16, (GLOBAL_DIMS,)).astype(np.float32)
+        mirror_vector = take(GLOBAL_DIMS, np.float16, (GLOBAL_DIMS,)).astype(np.float32)
+        points = take(n * 2, np.float16, (n, 2)).astype(np.float32)
+        descriptors = take(n * 32, np.uint8, (n, 32))
+        mirror_points = take(m * 2, np.float16, (m, 2)).astype(np.float32)
+        mirror_descriptors = take(m * 32, np.uint8, (m, 32))
+        return cls(
+            width=width,
+            height=height,
+            work_size=(ww, wh),
+            global_vector=global_vector,
+            mirror_vector=mirror_vector,
+            keypoints=Keypoints(points, descriptors, (ww, wh)),
+            mirror_keypoints=Keypoints(mirror_points, mirror_descriptors, (ww, wh)),
+            flatness=float(flatness),
+        )
+
+
+def compute_features(rgb: np.ndarray, width: int | None = None, height: int | None = None
+                     ) -> ImageFeatures:
+    """Compute the features of an upright RGB uint8 image (any size; it is rescaled here)."""
+    work = _to_working_size(rgb)
+    gray = cv2.cvtColor(work, cv2.COLOR_RGB2GRAY)
+    mirror = cv2.flip(work, 1)
+    mirror_gray = cv2.flip(gray, 1)
+
+    h, w = gray.shape
+    return ImageFeatures(
+        width=width if width is not None else rgb.shape[1],
+        height=height if height is not None else rgb.shape[0],
+        work_size=(w, h),
+        global_vector=global_descriptor(work, gray),
+        mirror_vector=global_descriptor(mirror, mirror_gray),
+        keypoints=detect_keypoints(gray),
+        mirror_keypoints=detect_keypoints(mirror_gray),
+        flatness=_flatness(gray),
+    )
+
+
+def _to_working_size(rgb: np.ndarray) -> np.ndarray:
+    """Scale so the long side is FEATURE_SIDE: down with area averaging, small images up."""
+    h, w = rgb.shape[:2]
+    scale = FEATURE_SIDE / max(h, w)
+    if abs(scale - 1.0) < 1e-3:
+        return np.ascontiguousarray(rgb)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    return cv2.resize(rgb, size, interpolation=interpolation)
+
+
+def _flatness(gray: np.ndarray) -> float:
+    """Share of 16x16 blocks with almost no variation (a white page is 1.0, a photo near 0)."""
+    h, w = gray.shape
+    bh, bw = h // 16, w // 16
+    if bh == 0 or bw == 0:
+        return 1.0
+    blocks = gray[: bh * 16, : bw * 16].reshape(bh, 16, bw, 16).astype(np.float32)
+    std = blocks.std(axis=(1, 3))
+    return float((std < 3.0).mean())
+
+
+def detect_keypoints(gray: np.ndarray) -> Keypoints:
+    """ORB keypoints spread over the picture, with a lower corner threshold for smooth images."""
+    frame = (gray.shape[1], gray.shape[0])
+    gray = _stretch(gray)
+    # One low corner threshold for every image: a per-image threshold would pick different corners
+    # in an image and in its edited copy. Many corners are detected (cheap), the strongest of each
+    # grid cell are kept, and only those get descriptors.
+    orb = cv2.ORB_create(
+        nfeatures=_DETECT_KEYPOINTS, scaleFactor=1.2, nlevels=8, edgeThreshold=19,
+        patchSize=19, fastThreshold=7,
+    )
+    detected = orb.detect(gray, None)
+    if not detected:
+        return _no_keypoints(frame)
+    points = np.array([kp.pt for kp in detected], dtype=np.float32)
+    responses = np.array([kp.response for kp in detected], dtype=np.float32)
+    keep = _spread(points, responses, gray.shape, MAX_KEYPOINTS)
+    keypoints, descriptors = orb.compute(gray, [detected[i] for i in keep])
+    if descriptors is None or len(keypoints) == 0:
+        return _no_keypoints(frame)
+    points = np.array([kp.pt for kp in keypoints], dtype=np.float32)
+    return Keypoints(points, descriptors, frame)
+
+
+def _no_keypoints(frame: tuple[int, int]) -> Keypoints:
+    return Keypoints(np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8), frame)
+
+
+def _stretch(gray: np.ndarray) -> np.ndarray:
+    """Spread the grey levels between the 1st and 99th percentile, so contrast edits drop out."""
+    low, high = np.percentile(gray, (1, 99))
+    if high - low < 8:
+        return gray
+    lut = np.clip((np.arange(256, dtype=np.float32) - low) * 255.0 / (high - low), 0, 255)
+    return cv2.LUT(gray, lut.astype(np.uint8))
+
+
+def _spread(points: np.ndarray, responses: np.ndarray, shape: tuple[int, ...], limit: int
+            ) -> np.ndarray:
+    """Pick up to ``limit`` keypoints, strongest first within each grid cell, cells in turn."""
+    if len(points) <= limit:
+        return np.arange(len(points))
+    h, w = shape[:2]
+    cell_x = np.minimum((points[:, 0] * _GRID / w).astype(int), _GRID - 1)
+    cell_y = np.minimum((points[:, 1] * _GRID / h).astype(int), _GRID - 1)
+    cell = cell_y * _GRID + cell_x
+
+    # Rank each keypoint within its cell by response, then take rank 0 of every cell, rank 1, ...
+    order = np.lexsort((-responses, cell))
+    ranks = np.empty(len(points), dtype=int)
+    sorted_cells = cell[order]
+    starts = np.searchsorted(sorted_cells, sorted_cells, side="left")
+    ranks[order] = np.arange(len(points)) - starts
+    chosen = np.lexsort((-responses, ranks))[:limit]
+    return np.sort(chosen)
+
+
+def global_descriptor(rgb: np.ndarray, gray: np.ndarray) -> np.ndarray:
+    """A unit vector that survives resizing, compression, blur, light and colour shifts.
+
+    Three parts, each normalised, then joined: the layout of light (a 6x6 thumbnail of the central
+    area, zero mean and unit variance, so brightness and contrast drop out), a hue/saturation
+    histogram, and a 4x4 grid of gradient-orientation histograms... kept short so 1M images fit in
+    memory.
+    """
+    h, w = gray.shape
+    y0, y1, x0, x1 = int(h * 0.1), int(h * 0.9), int(w * 0.1), int(w * 0.9)
+    center = gray[y0:y1, x0:x1].astype(np.float32)
+    thumb = cv2.resize(center, (8, 8), interpolation=cv2.INTER_AREA).ravel()
+    thumb = _standardise(thumb)
+
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
+    hist = cv2.calcHist([hsv], [0, 1], None, [8, 4], [0, 180, 0, 256]).ravel()
+    hist = _standardise(np.sqrt(hist / max(hist.sum(), 1.0)))
+
+    gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
+    magnitude, angle = cv2.cartToPolar(gx, gy)
+    bins = np.minimum((angle % np.pi) / np.pi * 8, 7).astype(int)
+    small_h, small_w = 2, 2
+    cells = []
+    for cy in range(small_h):
+        for cx in range(small_w):
+            ys = slice(cy * h // small_h, (cy + 1) * h // small_h)
+            xs = slice(cx * w // small_w, (cx + 1) * w // small_w)
+            cells.append(np.bincount(bins[ys, xs].ravel(), magnitude[ys, xs].ravel(), 8))
+    grad = _standardise(np.sqrt(np.concatenate(cells)))
+
+    vector = np.concatenate([thumb * 1.0, hist * 0.8, grad * 0.8]).astype(np.float32)
+    vector = np.pad(vector, (0, GLOBAL_DIMS - len(vector)))
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm > 0 else vector
+
+
+def _standardise(values: np.ndarray) -> np.ndarray:
+    values = values.astype(np.float32)
+    values = values - values.mean()
+    norm = float(np.linalg.norm(values))
+    return values / norm if norm > 1e-6 else np.zeros_like(values)

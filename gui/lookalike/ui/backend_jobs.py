@@ -1,0 +1,151 @@
+"""The jobs the backend worker runs: plain functions of a :class:`Session` and immutable arguments.
+
+They run on the worker thread, so they never touch a widget; they return plain values that the
+main thread turns into rows and pixels. ``functools.partial`` over these makes a request snapshot.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from lookalike.client import IDLE
+from lookalike.ui.backend_session import Session
+from lookalike.ui.result_filter import Hit
+
+log = logging.getLogger(__name__)
+
+COUNT_LIMIT = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class IndexStatus:
+    idle: bool
+    done: int
+    total: int
+    failures: tuple[tuple[str, str], ...]  # (file path, reason)
+    cancelled: bool = False
+
+
+def _hits(session: Session, results: Iterable[object]) -> list[Hit]:
+    hits = []
+    for result in results:
+        image_id = str(getattr(result, "image_id"))  # noqa: B009 - typed by the client
+        path = session.path_for(image_id)
+        hits.append(Hit(image_id, float(getattr(result, "similarity")), str(path or image_id)))  # noqa: B009
+    return hits
+
+
+def find_by_tags(
+    session: Session, tags: tuple[str, ...], threshold: int, max_count: int, match_all: bool
+) -> list[Hit]:
+    results = session.client.find_by_tags(
+        session.context_id, list(tags), threshold=threshold, max_count=max_count,
+        match_all=match_all,
+    )
+    return _hits(session, results)
+
+
+def find_similar(session: Session, image_path: str, threshold: int, max_count: int) -> list[Hit]:
+    data = Path(image_path).read_bytes()
+    results = session.client.find_similar(
+        session.context_id, data=data, threshold=threshold, max_count=max_count
+    )
+    return _hits(session, results)
+
+
+def add_references(session: Session, backend_name: str, files: tuple[str, ...]) -> int:
+    """Add each file as a reference image of the tag; returns how many were added."""
+    for file in files:
+        session.client.add_tag(session.context_id, backend_name, Path(file).read_bytes())
+    return len(files)
+
+
+def rebuild_tags(session: Session, tags: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
+    """Add every tag's references under its backend name (a new context, or a renamed tag)."""
+    for backend_name, files in tags:
+        add_references(session, backend_name, files)
+    return session.context_id
+
+
+def count_tags(
+    session: Session, names: tuple[tuple[str, str], ...], threshold: int
+) -> dict[str, int]:
+    """How many images match each tag (user name → count) at ``threshold``."""
+    counts = {}
+    for name, backend_name in names:
+        results = session.client.find_by_tags(
+            session.context_id, [backend_name], threshold=threshold, max_count=COUNT_LIMIT
+        )
+        counts[name] = len(results)
+    return counts
+
+
+def start_indexing(session: Session, folder: str) -> bool:
+    """Start extracting features of ``folder``; False if the context is busy with another."""
+    status = session.client.get_search_context_status(session.context_id)
+    if status.status != IDLE:
+        return False
+    folder_id = session.image_id_for(Path(folder))
+    session.client.create_image_features(session.context_id, images_folder=folder_id)
+    return True
+
+
+def index_status(session: Session) -> IndexStatus:
+    status = session.client.get_search_context_status(session.context_id)
+    progress = status.progress
+    if progress is None:  # Aspose Cloud reports no progress
+        return IndexStatus(status.status == IDLE, 0, 0, ())
+    failures = tuple(
+        (str(session.path_for(f.source) or f.source) if not Path(f.source).is_absolute()
+         else f.source, f.reason)
+        for f in progress.failed
+    )
+    return IndexStatus(
+        status.status == IDLE, progress.done, progress.total, failures, progress.cancelled
+    )
+
+
+def cancel_indexing(session: Session) -> bool:
+    """Ask the server to stop extracting; False if it has no way to (Aspose Cloud)."""
+    # TODO: the client has no cancel call yet; the local service needs an endpoint over
+    # Engine.cancel, and the client a method for it (named cancel_extraction here).
+    cancel = getattr(session.client, "cancel_extraction", None)
+    if cancel is None:
+        return False
+    cancel(session.context_id)
+    return True
+
+
+def upload_and_index(session: Session, files: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Cloud mode: upload changed files, then extract their features; returns the failures."""
+    uploads = session.uploads
+    failures = []
+    for file in files:
+        path = Path(file)
+        try:
+            image_id = session.image_id_for(path)
+            if uploads is not None and uploads.is_current(path):
+                continue
+            session.client.upload_file(image_id, path.read_bytes())
+            session.client.create_image_features(session.context_id, image_id=image_id)
+            if uploads is not None:
+                uploads.mark_uploaded(path)
+        except OSError as error:
+            failures.append((file, f"Can't read {path.name}: {error.strerror or error}"))
+        except Exception as error:  # noqa: BLE001 - the server's reason goes to the Problems panel
+            failures.append((file, str(error).splitlines()[0] if str(error) else repr(error)))
+    return tuple(failures)
+
+
+def find_duplicates(session: Session, threshold: int) -> list[list[Hit]]:
+    groups = session.client.find_duplicates(session.context_id, threshold=threshold)
+    return [_hits(session, group.images) for group in groups]
+
+
+def ping(session: Session) -> str:
+    """A status call: proves the server answers (used by --smoke-test)."""
+    status = session.client.get_search_context_status(session.context_id)
+    return str(status.status)

@@ -1,0 +1,39 @@
+"""What a drag carries: image files from the grid or from the system file manager."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData
+
+from lookalike.ui.thumbnail_model import PATHS_MIME
+
+IMAGE_SUFFIXES = frozenset(
+    {
+        ".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff",
+        ".heic", ".heif", ".avif", ".ppm", ".pgm", ".pbm", ".ico", ".tga", ".jp2",
+    }
+)
+
+
+def is_image_file(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_SUFFIXES
+
+
+def has_droppable_files(mime: QMimeData) -> bool:
+    return mime.hasFormat(PATHS_MIME) or any(url.isLocalFile() for url in mime.urls())
+
+
+def dropped_paths(mime: QMimeData) -> list[str]:
+    """Every local file or folder the drag carries, in order, without repeats."""
+    if mime.hasFormat(PATHS_MIME):
+        raw = bytes(mime.data(PATHS_MIME).data()).decode("utf-8")
+        paths = [line for line in raw.splitlines() if line]
+    else:
+        paths = [url.toLocalFile() for url in mime.urls() if url.isLocalFile()]
+    return list(dict.fromkeys(paths))
+
+
+def dropped_image_paths(mime: QMimeData) -> list[str]:
+    """The dropped files that look like images (folders and other files are left out)."""
+    return [p for p in dropped_paths(mime) if Path(p).is_file() and is_image_file(Path(p))]

@@ -1,0 +1,194 @@
+"""The tag list on the left: each tag with its count and the icon of its first reference image.
+
+Dropping images on a tag adds them as references; dropping on "New tag…" or on empty space asks
+for a name first. Clicking a tag searches for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QIcon, QImage, QPainter
+from PySide6.QtGui import QPalette, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QWidget,
+)
+
+from lookalike.ui.dropped_files import dropped_image_paths, has_droppable_files
+from lookalike.ui.icons import icon
+from lookalike.ui.thumbnail_loader import ThumbnailLoader
+
+NAME_ROLE = Qt.ItemDataRole.UserRole + 1
+COUNT_ROLE = Qt.ItemDataRole.UserRole + 2
+ICON_PATH_ROLE = Qt.ItemDataRole.UserRole + 3
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+
+
+@dataclass(frozen=True, slots=True)
+class TagRow:
+    name: str
+    count: int | None  # None: not counted yet
+    icon_path: str | None
+
+
+class _CountDelegate(QStyledItemDelegate):
+    """The default item painting, plus the tag's image count right-aligned in grey."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
+        count = index.data(COUNT_ROLE)
+        if count is None:
+            super().paint(painter, option, index)
+            return
+        text = str(count)
+        rect: QRect = option.rect  # type: ignore[attr-defined]
+        width = option.fontMetrics.horizontalAdvance(text) + 16  # type: ignore[attr-defined]
+        narrowed = QStyleOptionViewItem(option)
+        narrowed.rect = rect.adjusted(0, 0, -width, 0)  # type: ignore[attr-defined]
+        super().paint(painter, narrowed, index)
+        painter.save()
+        palette: QPalette = option.palette  # type: ignore[attr-defined]
+        painter.setPen(palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text))
+        painter.drawText(rect.adjusted(0, 0, -8, 0),
+                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, text)
+        painter.restore()
+
+
+class TagSidebar(QListWidget):
+    files_dropped = Signal(str, list)  # tag name ("" = a new tag), image paths
+    new_tag_requested = Signal()
+    tag_activated = Signal(str)
+    rename_requested = Signal(str)
+    delete_requested = Signal(str)
+    references_requested = Signal(str)
+
+    def __init__(self, loader: ThumbnailLoader, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("tagSidebar")
+        self.setAcceptDrops(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
+        self.setDropIndicatorShown(True)
+        self.setIconSize(QSize(32, 32))
+        self.setSpacing(1)
+        self.setItemDelegate(_CountDelegate(self))
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._show_menu)
+        self.itemClicked.connect(self._on_clicked)
+        self._loader = loader
+        loader.loaded.connect(self._on_icon_loaded)
+        self._new_item = QListWidgetItem(icon("new-tag"), "New tag…")
+        self._new_item.setData(NAME_ROLE, "")
+        self._new_item.setToolTip("Drop images here, or click, to make a new tag")
+        self.addItem(self._new_item)
+        self._drop_target: QListWidgetItem | None = None
+
+    def set_tags(self, rows: list[TagRow]) -> None:
+        current = self.current_tag()
+        while self.count() > 1:
+            self.takeItem(1)
+        for row in rows:
+            item = QListWidgetItem(icon("tag"), row.name)
+            item.setData(NAME_ROLE, row.name)
+            item.setData(COUNT_ROLE, row.count)
+            item.setData(ICON_PATH_ROLE, row.icon_path)
+            item.setToolTip(self._tooltip(row))
+            self.addItem(item)
+            if row.icon_path:
+                self._loader.request(row.icon_path)
+            if row.name == current:
+                self.setCurrentItem(item)
+
+    def set_count(self, name: str, count: int) -> None:
+        item = self.item_for(name)
+        if item is not None:
+            item.setData(COUNT_ROLE, count)
+
+    def item_for(self, name: str) -> QListWidgetItem | None:
+        for row in range(1, self.count()):
+            item = self.item(row)
+            if item.data(NAME_ROLE) == name:
+                return item
+        return None
+
+    def current_tag(self) -> str | None:
+        item = self.currentItem()
+        name = item.data(NAME_ROLE) if item is not None else None
+        return name or None
+
+    def count_of(self, name: str) -> int | None:
+        item = self.item_for(name)
+        return None if item is None else item.data(COUNT_ROLE)
+
+    @staticmethod
+    def _tooltip(row: TagRow) -> str:
+        count = "not counted yet" if row.count is None else f"{row.count} matching images"
+        return f"{row.name}: {count}\nDrop images here to add them as references"
+
+    # Icons from the first reference image
+    def _on_icon_loaded(self, path: str, image: QImage) -> None:
+        for row in range(1, self.count()):
+            item = self.item(row)
+            if item.data(ICON_PATH_ROLE) == path:
+                pixmap = QPixmap.fromImage(image).scaled(
+                    64, 64, Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
+                item.setIcon(QIcon(pixmap))
+
+    # Clicks and menu
+    def _on_clicked(self, item: QListWidgetItem) -> None:
+        name = item.data(NAME_ROLE)
+        if name:
+            self.tag_activated.emit(name)
+        else:
+            self.new_tag_requested.emit()
+
+    def _show_menu(self, position: QPoint) -> None:
+        item = self.itemAt(position)
+        name = item.data(NAME_ROLE) if item is not None else ""
+        menu = QMenu(self)
+        if name:
+            menu.addAction("Search", lambda: self.tag_activated.emit(name))
+            menu.addAction("Reference images…", lambda: self.references_requested.emit(name))
+            menu.addAction("Rename…", lambda: self.rename_requested.emit(name))
+            menu.addSeparator()
+            menu.addAction("Delete", lambda: self.delete_requested.emit(name))
+        else:
+            menu.addAction("New tag…", self.new_tag_requested.emit)
+        menu.popup(self.viewport().mapToGlobal(position))
+
+    # Drops
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if has_droppable_files(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if not has_droppable_files(event.mimeData()):
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        target = self.itemAt(event.position().toPoint())
+        if target is not self._drop_target:
+            self._drop_target = target
+            self.setCurrentItem(target) if target is not None else self.clearSelection()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        self._drop_target = None
+        paths = dropped_image_paths(event.mimeData())
+        if not paths:
+            event.ignore()
+            return
+        event.setDropAction(Qt.DropAction.CopyAction)
+        event.accept()
+        item = self.itemAt(event.position().toPoint())
+        name = item.data(NAME_ROLE) if item is not None else ""
+        self.files_dropped.emit(name or "", paths)

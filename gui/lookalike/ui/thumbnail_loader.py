@@ -1,0 +1,187 @@
+"""Thumbnails made off the GUI thread, cached on disk.
+
+Workers in a QThreadPool decode with QImageReader (upright per EXIF, DCT-scaled for JPEG) into a
+QImage; only the GUI thread turns it into a QPixmap (Qt forbids pixmaps elsewhere). The newest
+request is served first and the queue is bounded, so scrolling fast through a huge grid only decodes
+what is on screen now. The disk cache key is (path, mtime, size, pixel size): an edited file gets a
+fresh thumbnail.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, Signal, Slot
+from PySide6.QtGui import QImage, QImageReader
+
+log = logging.getLogger(__name__)
+
+MAX_PENDING = 256
+
+
+class ThumbnailError(Exception):
+    """A file that could not be turned into a thumbnail; the message says why."""
+
+
+def cache_key(path: Path, pixel_size: int) -> str:
+    stat = path.stat()
+    text = f"{path}|{stat.st_mtime_ns}|{stat.st_size}|{pixel_size}"
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def read_scaled(path: Path, pixel_size: int) -> QImage:
+    """Decode ``path`` to fit in a ``pixel_size`` square, upright; raises ThumbnailError."""
+    reader = QImageReader(str(path))
+    reader.setAutoTransform(True)
+    size = reader.size()
+    if size.isValid() and (size.width() > pixel_size or size.height() > pixel_size):
+        reader.setScaledSize(size.scaled(pixel_size, pixel_size, Qt.AspectRatioMode.KeepAspectRatio))
+    image = reader.read()
+    if image.isNull():
+        raise ThumbnailError(f"Can't read {path.name}: {reader.errorString()}")
+    if image.width() > pixel_size or image.height() > pixel_size:
+        image = image.scaled(
+            QSize(pixel_size, pixel_size),
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+    if image.hasAlphaChannel():
+        return image.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
+    return image.convertToFormat(QImage.Format.Format_RGB32)
+
+
+def load_thumbnail(path: Path, pixel_size: int, cache_dir: Path | None) -> QImage:
+    """The thumbnail of ``path``, from the disk cache if it is there and still current."""
+    try:
+        key = cache_key(path, pixel_size)
+    except OSError as error:
+        raise ThumbnailError(f"Can't read {path.name}: {error.strerror or error}") from error
+    cached = cache_dir / key[:2] / f"{key}.png" if cache_dir is not None else None
+    if cached is not None and cached.exists():
+        image = QImage(str(cached))
+        if not image.isNull():
+            return image
+    image = read_scaled(path, pixel_size)
+    if cached is not None:
+        _save_atomically(image, cached)
+    return image
+
+
+def _save_atomically(image: QImage, target: Path) -> None:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f"{target.stem}.{os.getpid()}.{threading.get_ident()}.tmp")
+        if image.save(str(temporary), "PNG"):
+            os.replace(temporary, target)
+        else:
+            temporary.unlink(missing_ok=True)
+    except OSError:
+        log.warning("Could not write the thumbnail cache file %s", target, exc_info=True)
+
+
+class _Signals(QObject):
+    loaded = Signal(str, QImage)
+    failed = Signal(str, str)
+
+
+class _DrainQueue(QRunnable):
+    """Takes the newest request off the loader's queue until it is empty."""
+
+    def __init__(self, loader: ThumbnailLoader) -> None:
+        super().__init__()
+        self._loader = loader
+
+    def run(self) -> None:
+        loader = self._loader
+        while True:
+            path = loader._pop()
+            if path is None:
+                return
+            try:
+                image = load_thumbnail(Path(path), loader.pixel_size, loader.cache_dir)
+            except ThumbnailError as error:
+                loader._signals.failed.emit(path, str(error))
+            except Exception as error:  # noqa: BLE001 - one bad file must not stop the others
+                log.exception("Thumbnail of %s failed", path)
+                loader._signals.failed.emit(path, f"Can't read {Path(path).name}: {error}")
+            else:
+                loader._signals.loaded.emit(path, image)
+
+
+class ThumbnailLoader(QObject):
+    """Queues thumbnail requests by path and answers with ``loaded``/``failed`` on the GUI thread."""
+
+    loaded = Signal(str, QImage)
+    failed = Signal(str, str)
+
+    def __init__(
+        self,
+        cache_dir: Path | None,
+        pixel_size: int = 512,
+        max_threads: int = 2,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.cache_dir = cache_dir
+        self.pixel_size = pixel_size
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(max_threads)
+        self._lock = threading.Lock()
+        self._queue: OrderedDict[str, None] = OrderedDict()
+        self._running = 0
+        self._max_threads = max_threads
+        self._closed = False
+        self._signals = _Signals()
+        self._signals.loaded.connect(self._on_loaded)
+        self._signals.failed.connect(self._on_failed)
+
+    def request(self, path: str) -> None:
+        """Ask for ``path``'s thumbnail; asking again moves it to the front of the queue."""
+        with self._lock:
+            if self._closed:
+                return
+            self._queue[path] = None
+            self._queue.move_to_end(path)
+            while len(self._queue) > MAX_PENDING:
+                self._queue.popitem(last=False)
+            start = self._running < self._max_threads
+            if start:
+                self._running += 1
+        if start:
+            self._pool.start(_DrainQueue(self))
+
+    def cancel_pending(self) -> None:
+        with self._lock:
+            self._queue.clear()
+
+    def is_idle(self) -> bool:
+        with self._lock:
+            return self._running == 0 and not self._queue
+
+    def shutdown(self) -> None:
+        """Drop what is queued and wait for the files being decoded now."""
+        with self._lock:
+            self._closed = True
+            self._queue.clear()
+        self._pool.waitForDone()
+
+    def _pop(self) -> str | None:
+        with self._lock:
+            if not self._queue:
+                self._running -= 1
+                return None
+            path, _ = self._queue.popitem(last=True)
+            return path
+
+    @Slot(str, QImage)
+    def _on_loaded(self, path: str, image: QImage) -> None:
+        self.loaded.emit(path, image)
+
+    @Slot(str, str)
+    def _on_failed(self, path: str, reason: str) -> None:
+        self.failed.emit(path, reason)

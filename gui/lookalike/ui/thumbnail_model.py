@@ -1,0 +1,214 @@
+"""The grid's model: a list of images (path, id, score) with a thumbnail role.
+
+It keeps only small records; pixmaps live in a bounded LRU cache and are asked of the
+:class:`ThumbnailLoader` the first time a view wants them, so a 100 000-image grid costs what is on
+screen, not what is in the list.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+from pathlib import Path
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QMimeData,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QUrl,
+    Slot,
+)
+from PySide6.QtGui import QImage, QPixmap
+
+from lookalike.ui.thumbnail_loader import ThumbnailLoader
+
+log = logging.getLogger(__name__)
+
+PATHS_MIME = "application/x-lookalike-paths"
+_CACHE_BYTES = 160 * 1024 * 1024
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+
+
+class Role(IntEnum):
+    PATH = Qt.ItemDataRole.UserRole + 1
+    IMAGE_ID = Qt.ItemDataRole.UserRole + 2
+    SCORE = Qt.ItemDataRole.UserRole + 3
+    THUMBNAIL = Qt.ItemDataRole.UserRole + 4
+    STATE = Qt.ItemDataRole.UserRole + 5
+
+
+class ThumbState(IntEnum):
+    LOADING = 0
+    READY = 1
+    FAILED = 2
+
+
+@dataclass(frozen=True, slots=True)
+class GridItem:
+    path: str
+    image_id: str
+    score: float | None = None
+
+
+class PixmapCache:
+    """Least-recently-used pixmaps, bounded by their size in bytes."""
+
+    def __init__(self, max_bytes: int = _CACHE_BYTES) -> None:
+        self._max_bytes = max_bytes
+        self._bytes = 0
+        self._items: OrderedDict[str, QPixmap] = OrderedDict()
+
+    def get(self, key: str) -> QPixmap | None:
+        pixmap = self._items.get(key)
+        if pixmap is not None:
+            self._items.move_to_end(key)
+        return pixmap
+
+    def put(self, key: str, pixmap: QPixmap) -> None:
+        old = self._items.pop(key, None)
+        if old is not None:
+            self._bytes -= _cost(old)
+        self._items[key] = pixmap
+        self._bytes += _cost(pixmap)
+        while self._bytes > self._max_bytes and len(self._items) > 1:
+            _, dropped = self._items.popitem(last=False)
+            self._bytes -= _cost(dropped)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def _cost(pixmap: QPixmap) -> int:
+    return pixmap.width() * pixmap.height() * 4
+
+
+class ThumbnailModel(QAbstractListModel):
+    def __init__(self, loader: ThumbnailLoader, device_pixel_ratio: float = 1.0) -> None:
+        super().__init__()
+        self._loader = loader
+        self._items: list[GridItem] = []
+        self._rows_by_path: dict[str, list[int]] = {}
+        self._pixmaps = PixmapCache()
+        self._failed: dict[str, str] = {}
+        self._requested: set[str] = set()
+        self.device_pixel_ratio = device_pixel_ratio
+        loader.loaded.connect(self._on_loaded)
+        loader.failed.connect(self._on_failed)
+
+    # Contents
+    def set_items(self, items: Sequence[GridItem]) -> None:
+        self.beginResetModel()
+        self._items = list(items)
+        self._rows_by_path = {}
+        for row, item in enumerate(self._items):
+            self._rows_by_path.setdefault(item.path, []).append(row)
+        self._requested.clear()
+        self._loader.cancel_pending()
+        self.endResetModel()
+
+    def items(self) -> list[GridItem]:
+        return list(self._items)
+
+    def item(self, row: int) -> GridItem:
+        return self._items[row]
+
+    def forget_thumbnail(self, path: str) -> None:
+        """Drop a failure mark so the file is tried again (after it was fixed, say)."""
+        self._failed.pop(path, None)
+        self._requested.discard(path)
+
+    # QAbstractListModel
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._items)
+
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid() or not 0 <= index.row() < len(self._items):
+            return None
+        item = self._items[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return Path(item.path).name
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(item)
+        if role == Role.PATH:
+            return item.path
+        if role == Role.IMAGE_ID:
+            return item.image_id
+        if role == Role.SCORE:
+            return item.score
+        if role == Role.THUMBNAIL:
+            return self._thumbnail(item.path)
+        if role == Role.STATE:
+            return self._state(item.path)
+        return None
+
+    def flags(self, index: ModelIndex) -> Qt.ItemFlag:
+        base = super().flags(index)
+        if index.isValid():
+            return base | Qt.ItemFlag.ItemIsDragEnabled
+        return base
+
+    def mimeTypes(self) -> list[str]:
+        return ["text/uri-list", PATHS_MIME]
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
+        paths = [self._items[i.row()].path for i in indexes if i.isValid()]
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(p) for p in paths])
+        mime.setData(PATHS_MIME, "\n".join(paths).encode("utf-8"))
+        return mime
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.CopyAction
+
+    # Thumbnails
+    def _thumbnail(self, path: str) -> QPixmap | None:
+        pixmap = self._pixmaps.get(path)
+        if pixmap is not None:
+            return pixmap
+        if path not in self._failed:
+            # Asked again (it scrolled back into view, or was evicted): move it to the front.
+            self._requested.add(path)
+            self._loader.request(path)
+        return None
+
+    def _state(self, path: str) -> ThumbState:
+        if path in self._failed:
+            return ThumbState.FAILED
+        if self._pixmaps.get(path) is not None:
+            return ThumbState.READY
+        return ThumbState.LOADING
+
+    def _tooltip(self, item: GridItem) -> str:
+        lines = [item.path]
+        if item.score is not None:
+            lines.append(f"Similarity: {item.score:.1f}")
+        if item.path in self._failed:
+            lines.append(self._failed[item.path])
+        return "\n".join(lines)
+
+    @Slot(str, QImage)
+    def _on_loaded(self, path: str, image: QImage) -> None:
+        pixmap = QPixmap.fromImage(image)
+        pixmap.setDevicePixelRatio(self.device_pixel_ratio)
+        self._pixmaps.put(path, pixmap)
+        self._changed(path)
+
+    @Slot(str, str)
+    def _on_failed(self, path: str, reason: str) -> None:
+        log.info("No thumbnail for %s: %s", path, reason)
+        self._failed[path] = reason
+        self._changed(path)
+
+    def failure(self, path: str) -> str | None:
+        return self._failed.get(path)
+
+    def _changed(self, path: str) -> None:
+        for row in self._rows_by_path.get(path, ()):
+            index = self.index(row)
+            self.dataChanged.emit(index, index, [Role.THUMBNAIL, Role.STATE])
