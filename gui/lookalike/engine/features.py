@@ -20,9 +20,12 @@ MAX_KEYPOINTS = 400
 _DETECT_KEYPOINTS = 5000
 # Keypoints are spread over a GRID x GRID layout, so an overlay cannot take them all.
 _GRID = 8
-_FORMAT_VERSION = 1
-# version, width, height, working width and height, keypoints, flatness, mirror keypoints
-_HEADER = struct.Struct("<BHHHHHfH")
+# Colour thumbnail compared after alignment, to see whether the matched scene has changed.
+THUMB_SIDE = 64
+_FORMAT_VERSION = 2
+# version, width, height, working width and height, keypoints, flatness, mirror keypoints,
+# thumbnail width and height
+_HEADER = struct.Struct("<BHHHHHfHBB")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,7 @@ class ImageFeatures:
     keypoints: Keypoints
     mirror_keypoints: Keypoints
     flatness: float
+    thumbnail: np.ndarray
 
     def to_bytes(self) -> bytes:
         """A compact, versioned serialisation (positions kept as float16 pairs)."""
@@ -62,6 +66,7 @@ class ImageFeatures:
         header = _HEADER.pack(
             _FORMAT_VERSION, min(self.width, 65535), min(self.height, 65535),
             self.work_size[0], self.work_size[1], n, self.flatness, m,
+            self.thumbnail.shape[1], self.thumbnail.shape[0],
         )
         parts = [
             header,
@@ -71,12 +76,16 @@ class ImageFeatures:
             self.keypoints.descriptors.tobytes(),
             self.mirror_keypoints.points.astype(np.float16).tobytes(),
             self.mirror_keypoints.descriptors.tobytes(),
+            np.ascontiguousarray(self.thumbnail, dtype=np.uint8).tobytes(),
         ]
         return b"".join(parts)
 
     @classmethod
     def from_bytes(cls, blob: bytes) -> ImageFeatures:
-        version, width, height, ww, wh, n, flatness, m = _HEADER.unpack_from(blob)
+        version = blob[0] if blob else None
+        if version != _FORMAT_VERSION:
+            raise ValueError(f"features format {version} is not supported")
+        version, width, height, ww, wh, n, flatness, m, tw, th = _HEADER.unpack_from(blob)
         if version != _FORMAT_VERSION:
             raise ValueError(f"features format {version} is not supported")
         offset = _HEADER.size
@@ -94,6 +103,7 @@ class ImageFeatures:
         descriptors = take(n * 32, np.uint8, (n, 32))
         mirror_points = take(m * 2, np.float16, (m, 2)).astype(np.float32)
         mirror_descriptors = take(m * 32, np.uint8, (m, 32))
+        thumbnail = take(tw * th * 3, np.uint8, (th, tw, 3))
         return cls(
             width=width,
             height=height,
@@ -103,6 +113,7 @@ class ImageFeatures:
             keypoints=Keypoints(points, descriptors, (ww, wh)),
             mirror_keypoints=Keypoints(mirror_points, mirror_descriptors, (ww, wh)),
             flatness=float(flatness),
+            thumbnail=thumbnail,
         )
 
 
@@ -113,6 +124,7 @@ def compute_features(rgb: np.ndarray, width: int | None = None, height: int | No
     gray = cv2.cvtColor(work, cv2.COLOR_RGB2GRAY)
     mirror = cv2.flip(work, 1)
     mirror_gray = cv2.flip(gray, 1)
+    keypoints, mirror_keypoints = detect_keypoints(gray)
 
     h, w = gray.shape
     return ImageFeatures(
@@ -121,10 +133,20 @@ def compute_features(rgb: np.ndarray, width: int | None = None, height: int | No
         work_size=(w, h),
         global_vector=global_descriptor(work, gray),
         mirror_vector=global_descriptor(mirror, mirror_gray),
-        keypoints=detect_keypoints(gray),
-        mirror_keypoints=detect_keypoints(mirror_gray),
+        keypoints=keypoints,
+        mirror_keypoints=mirror_keypoints,
         flatness=_flatness(gray),
+        thumbnail=lab_thumbnail(work),
     )
+
+
+def lab_thumbnail(rgb: np.ndarray) -> np.ndarray:
+    """A THUMB_SIDE colour thumbnail in 8-bit CIE Lab, where distances follow what people see."""
+    h, w = rgb.shape[:2]
+    scale = THUMB_SIDE / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(small, cv2.COLOR_RGB2LAB)
 
 
 def _to_working_size(rgb: np.ndarray) -> np.ndarray:
@@ -149,8 +171,13 @@ def _flatness(gray: np.ndarray) -> float:
     return float((std < 3.0).mean())
 
 
-def detect_keypoints(gray: np.ndarray) -> Keypoints:
-    """ORB keypoints spread over the picture, with a lower corner threshold for smooth images."""
+def detect_keypoints(gray: np.ndarray) -> tuple[Keypoints, Keypoints]:
+    """ORB keypoints spread over the picture, and the same keypoints on its mirror image.
+
+    Corners are detected once; the mirror image gets the mirrored keypoints (x flipped, angle
+    reflected) and only its descriptors are computed, which gives exactly what detecting on the
+    mirror image would, at half the cost.
+    """
     frame = (gray.shape[1], gray.shape[0])
     gray = _stretch(gray)
     # One low corner threshold for every image: a per-image threshold would pick different corners
@@ -162,11 +189,27 @@ def detect_keypoints(gray: np.ndarray) -> Keypoints:
     )
     detected = orb.detect(gray, None)
     if not detected:
-        return _no_keypoints(frame)
+        return _no_keypoints(frame), _no_keypoints(frame)
+
     points = np.array([kp.pt for kp in detected], dtype=np.float32)
     responses = np.array([kp.response for kp in detected], dtype=np.float32)
     keep = _spread(points, responses, gray.shape, MAX_KEYPOINTS)
-    keypoints, descriptors = orb.compute(gray, [detected[i] for i in keep])
+    chosen = [detected[i] for i in keep]
+    width = gray.shape[1]
+    mirrored = [
+        cv2.KeyPoint(width - 1 - kp.pt[0], kp.pt[1], kp.size, (180.0 - kp.angle) % 360.0,
+                     kp.response, kp.octave, kp.class_id)
+        for kp in chosen
+    ]
+    return (
+        _described(orb, gray, chosen, frame),
+        _described(orb, cv2.flip(gray, 1), mirrored, frame),
+    )
+
+
+def _described(orb: cv2.ORB, gray: np.ndarray, keypoints: list[cv2.KeyPoint],
+               frame: tuple[int, int]) -> Keypoints:
+    keypoints, descriptors = orb.compute(gray, keypoints)
     if descriptors is None or len(keypoints) == 0:
         return _no_keypoints(frame)
     points = np.array([kp.pt for kp in keypoints], dtype=np.float32)
