@@ -18,6 +18,7 @@ FEATURE_SIDE = 512
 GLOBAL_DIMS = 128
 MAX_KEYPOINTS = 400
 _DETECT_KEYPOINTS = 5000
+_ORIENTATIONS = 8
 # Keypoints are spread over a GRID x GRID layout, so an overlay cannot take them all.
 _GRID = 8
 # Colour thumbnail compared after alignment, to see whether the matched scene has changed.
@@ -122,8 +123,7 @@ def compute_features(rgb: np.ndarray, width: int | None = None, height: int | No
     """Compute the features of an upright RGB uint8 image (any size; it is rescaled here)."""
     work = _to_working_size(rgb)
     gray = cv2.cvtColor(work, cv2.COLOR_RGB2GRAY)
-    mirror = cv2.flip(work, 1)
-    mirror_gray = cv2.flip(gray, 1)
+    global_vector, mirror_vector = global_descriptors(work, gray)
     keypoints, mirror_keypoints = detect_keypoints(gray)
 
     h, w = gray.shape
@@ -131,8 +131,8 @@ def compute_features(rgb: np.ndarray, width: int | None = None, height: int | No
         width=width if width is not None else rgb.shape[1],
         height=height if height is not None else rgb.shape[0],
         work_size=(w, h),
-        global_vector=global_descriptor(work, gray),
-        mirror_vector=global_descriptor(mirror, mirror_gray),
+        global_vector=global_vector,
+        mirror_vector=mirror_vector,
         keypoints=keypoints,
         mirror_keypoints=mirror_keypoints,
         flatness=_flatness(gray),
@@ -191,8 +191,8 @@ def detect_keypoints(gray: np.ndarray) -> tuple[Keypoints, Keypoints]:
     if not detected:
         return _no_keypoints(frame), _no_keypoints(frame)
 
-    points = np.array([kp.pt for kp in detected], dtype=np.float32)
-    responses = np.array([kp.response for kp in detected], dtype=np.float32)
+    points = cv2.KeyPoint_convert(detected).astype(np.float32)
+    responses = np.fromiter((kp.response for kp in detected), np.float32, len(detected))
     keep = _spread(points, responses, gray.shape, MAX_KEYPOINTS)
     chosen = [detected[i] for i in keep]
     width = gray.shape[1]
@@ -212,7 +212,7 @@ def _described(orb: cv2.ORB, gray: np.ndarray, keypoints: list[cv2.KeyPoint],
     keypoints, descriptors = orb.compute(gray, keypoints)
     if descriptors is None or len(keypoints) == 0:
         return _no_keypoints(frame)
-    points = np.array([kp.pt for kp in keypoints], dtype=np.float32)
+    points = cv2.KeyPoint_convert(keypoints).astype(np.float32)
     return Keypoints(points, descriptors, frame)
 
 
@@ -249,19 +249,19 @@ def _spread(points: np.ndarray, responses: np.ndarray, shape: tuple[int, ...], l
     return np.sort(chosen)
 
 
-def global_descriptor(rgb: np.ndarray, gray: np.ndarray) -> np.ndarray:
-    """A unit vector that survives resizing, compression, blur, light and colour shifts.
+def global_descriptors(rgb: np.ndarray, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unit vectors of the picture and of its mirror image, for the in-memory shortlist.
 
-    Three parts, each normalised, then joined: the layout of light (a 6x6 thumbnail of the central
-    area, zero mean and unit variance, so brightness and contrast drop out), a hue/saturation
-    histogram, and a 4x4 grid of gradient-orientation histograms... kept short so 1M images fit in
-    memory.
+    They survive resizing, compression, blur, light and colour shifts. Three parts, each
+    normalised, then joined: the layout of light (an 8x8 thumbnail of the central area, zero mean
+    and unit variance, so brightness and contrast drop out), a hue/saturation histogram, and 2x2
+    cells of gradient-orientation histograms. The mirror image's vector is the same numbers
+    rearranged (columns swapped, orientations reflected), so it costs nothing to compute.
     """
     h, w = gray.shape
     y0, y1, x0, x1 = int(h * 0.1), int(h * 0.9), int(w * 0.1), int(w * 0.9)
     center = gray[y0:y1, x0:x1].astype(np.float32)
-    thumb = cv2.resize(center, (8, 8), interpolation=cv2.INTER_AREA).ravel()
-    thumb = _standardise(thumb)
+    thumb = cv2.resize(center, (8, 8), interpolation=cv2.INTER_AREA)
 
     hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
     hist = cv2.calcHist([hsv], [0, 1], None, [8, 4], [0, 180, 0, 256]).ravel()
@@ -270,20 +270,26 @@ def global_descriptor(rgb: np.ndarray, gray: np.ndarray) -> np.ndarray:
     gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
     magnitude, angle = cv2.cartToPolar(gx, gy)
-    bins = np.minimum((angle % np.pi) / np.pi * 8, 7).astype(int)
-    small_h, small_w = 2, 2
-    cells = []
-    for cy in range(small_h):
-        for cx in range(small_w):
-            ys = slice(cy * h // small_h, (cy + 1) * h // small_h)
-            xs = slice(cx * w // small_w, (cx + 1) * w // small_w)
-            cells.append(np.bincount(bins[ys, xs].ravel(), magnitude[ys, xs].ravel(), 8))
-    grad = _standardise(np.sqrt(np.concatenate(cells)))
+    bins = np.minimum((angle % np.pi) / np.pi * _ORIENTATIONS, _ORIENTATIONS - 1).astype(int)
+    cells = np.zeros((2, 2, _ORIENTATIONS), np.float64)
+    for cy in range(2):
+        for cx in range(2):
+            ys = slice(cy * h // 2, (cy + 1) * h // 2)
+            xs = slice(cx * w // 2, (cx + 1) * w // 2)
+            cells[cy, cx] = np.bincount(
+                bins[ys, xs].ravel(), magnitude[ys, xs].ravel(), _ORIENTATIONS
+            )
+    # Mirroring swaps the cell columns and reflects each orientation bin b to (n - 1 - b).
+    mirror_cells = cells[:, ::-1, ::-1]
 
-    vector = np.concatenate([thumb * 1.0, hist * 0.8, grad * 0.8]).astype(np.float32)
-    vector = np.pad(vector, (0, GLOBAL_DIMS - len(vector)))
-    norm = float(np.linalg.norm(vector))
-    return vector / norm if norm > 0 else vector
+    def joined(thumb_part: np.ndarray, cell_part: np.ndarray) -> np.ndarray:
+        grad = _standardise(np.sqrt(cell_part.ravel()))
+        vector = np.concatenate([_standardise(thumb_part.ravel()), hist * 0.8, grad * 0.8])
+        vector = np.pad(vector.astype(np.float32), (0, GLOBAL_DIMS - len(vector)))
+        norm = float(np.linalg.norm(vector))
+        return vector / norm if norm > 0 else vector
+
+    return joined(thumb, cells), joined(thumb[:, ::-1], mirror_cells)
 
 
 def _standardise(values: np.ndarray) -> np.ndarray:
