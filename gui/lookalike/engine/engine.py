@@ -179,12 +179,59 @@ class Engine:
 
     def _load_index(self, context: _Context) -> None:
         started = time.perf_counter()
-        for row, _image_id, blob in context.store.iter_features():
-            context.index.put(row, ImageFeatures.from_bytes(blob).global_vector)
+        outdated = []
+        for row, image_id, blob in context.store.iter_features():
+            try:
+                features = ImageFeatures.from_bytes(blob)
+            except ValueError:
+                outdated.append(image_id)
+                continue
+            context.index.put(row, features.global_vector, features.mirror_vector)
+        for image_id in outdated:
+            self._renew_features(context, image_id)
+        for ref, name, blob in context.store.references():
+            try:
+                ImageFeatures.from_bytes(blob)
+            except ValueError:
+                self._renew_reference(context, ref, name)
         log.info(
             "loaded search context %s: %d images in %.2f s",
             context.context_id, len(context.index), time.perf_counter() - started,
         )
+
+    def _renew_features(self, context: _Context, image_id: str) -> None:
+        """Features saved by an older release: extract them again from the upload, or drop the
+        image so that the next scan of its folder indexes it afresh (its file is unchanged, so a
+        scan would otherwise skip it)."""
+        found = context.store.image(image_id)
+        if found is None:
+            return
+        upload = context.store.upload(found.row)
+        if upload is not None:
+            try:
+                blob, _width, _height = self._extract(upload, image_id)
+            except ImageDecodeError as exc:
+                log.warning("can't renew the features of %s: %s", image_id, exc.reason)
+            else:
+                context.store.set_features(image_id, blob)
+                features = ImageFeatures.from_bytes(blob)
+                context.index.put(found.row, features.global_vector, features.mirror_vector)
+                return
+        log.info("features of %s are from an older release; it will be indexed again", image_id)
+        context.store.delete_image(image_id)
+
+    def _renew_reference(self, context: _Context, ref: int, name: str) -> None:
+        """A tag reference saved by an older release: extract its features again from its image."""
+        image = context.store.reference_image(ref)
+        try:
+            if image is None:
+                raise ImageDecodeError(f"reference {ref} of tag {name!r}", "its image was not kept")
+            blob, _width, _height = self._extract(image, f"reference {ref} of tag {name!r}")
+        except ImageDecodeError as exc:
+            log.warning("dropping a reference of tag %r: %s", name, exc)
+            context.store.delete_reference(ref)
+            return
+        context.store.set_reference_features(ref, blob)
 
     def delete_context(self, context_id: str) -> None:
         context = self._context(context_id)
@@ -316,7 +363,7 @@ class Engine:
 
     def _indexed(self, context: _Context, row: int, features: ImageFeatures) -> None:
         """Put a new or changed image in the index and score it against every tag reference."""
-        context.index.put(row, features.global_vector)
+        context.index.put(row, features.global_vector, features.mirror_vector)
         context.store.clear_matches_of_row(row)
         matches = []
         for ref, _name, blob in context.store.references():
@@ -412,6 +459,10 @@ class Engine:
         for image_id, outcome, failure in results:
             stat = stats[image_id]
             path = folder / image_id[len(id_prefix):]
+            if failure is not None and job.cancel.is_set() and failure.reason == "cancelled":
+                # Never looked at: neither done nor failed, and not remembered as a failure
+                # (that would skip the file as "unchanged" on the next run).
+                continue
             if failure is not None:
                 job.failed.append(Failure(str(path), failure.reason))
                 context.store.record_failure(
@@ -523,7 +574,7 @@ class Engine:
         context = self._context(context_id)
         _check_tag_name(name)
         reference = self._features_of(context, data, f"the reference image of tag {name!r}")
-        ref = context.store.add_reference(name, reference.to_bytes())
+        ref = context.store.add_reference(name, reference.to_bytes(), data)
 
         shortlist = context.index.nearest(
             [reference.global_vector, reference.mirror_vector], TAG_SHORTLIST, GLOBAL_FLOOR
@@ -623,17 +674,43 @@ def _cliques(scores: dict[tuple[int, int], float], ids: dict[int, str]
 
 
 def _image_files(folder: Path, recursive: bool) -> list[Path]:
-    """Image files under ``folder`` by suffix, sorted; hidden folders and links are skipped."""
+    """Image files under ``folder``, sorted; hidden folders and links are skipped.
+
+    Files are taken by suffix; a file without one is taken when its first bytes are an image
+    format's signature (cameras and downloads leave such files), so it is indexed or reported.
+    """
     found: list[Path] = []
     for root, dirs, names in os.walk(folder, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(names):
             path = Path(root) / name
-            if path.suffix.lower() in IMAGE_SUFFIXES and not path.is_symlink():
+            if path.is_symlink() or name.startswith("."):
+                continue
+            suffix = path.suffix.lower()
+            if suffix in IMAGE_SUFFIXES or (not suffix and _has_image_signature(path)):
                 found.append(path)
         if not recursive:
             break
     return found
+
+
+# First bytes of the formats a file without a suffix is taken for (RIFF and ftyp are checked
+# further in _has_image_signature).
+_SIGNATURES = (
+    b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM", b"II*\x00",
+    b"MM\x00*", b"8BPS", b"\xff\x4f\xff\x51", b"\x00\x00\x00\x0cjP  ",
+)
+
+
+def _has_image_signature(path: Path) -> bool:
+    try:
+        with path.open("rb") as fp:
+            head = fp.read(16)
+    except OSError:
+        return False
+    if head.startswith(_SIGNATURES):
+        return True
+    return (head[:4] == b"RIFF" and head[8:12] == b"WEBP") or head[4:8] == b"ftyp"
 
 
 def _stat(path: Path, image_id: str) -> os.stat_result:

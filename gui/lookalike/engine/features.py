@@ -94,7 +94,7 @@ class ImageFeatures:
         def take(count: int, dtype: type, shape: tuple[int, ...]) -> np.ndarray:
             nonlocal offset
             size = count * np.dtype(dtype).itemsize
-            array = np.frombuffer(blob, dtype=dtype, count=count, offset=offset).reshape(shape)
+            array: np.ndarray = np.frombuffer(blob, dtype=dtype, count=count, offset=offset).reshape(shape)
             offset += size
             return array
 
@@ -183,7 +183,7 @@ def detect_keypoints(gray: np.ndarray) -> tuple[Keypoints, Keypoints]:
     # One low corner threshold for every image: a per-image threshold would pick different corners
     # in an image and in its edited copy. Many corners are detected (cheap), the strongest of each
     # grid cell are kept, and only those get descriptors.
-    orb = cv2.ORB_create(
+    orb = cv2.ORB.create(
         nfeatures=_DETECT_KEYPOINTS, scaleFactor=1.2, nlevels=8, edgeThreshold=19,
         patchSize=19, fastThreshold=7,
     )
@@ -191,7 +191,7 @@ def detect_keypoints(gray: np.ndarray) -> tuple[Keypoints, Keypoints]:
     if not detected:
         return _no_keypoints(frame), _no_keypoints(frame)
 
-    points = cv2.KeyPoint_convert(detected).astype(np.float32)
+    points = np.asarray(cv2.KeyPoint.convert(detected), dtype=np.float32)
     responses = np.fromiter((kp.response for kp in detected), np.float32, len(detected))
     keep = _spread(points, responses, gray.shape, MAX_KEYPOINTS)
     chosen = [detected[i] for i in keep]
@@ -209,10 +209,10 @@ def detect_keypoints(gray: np.ndarray) -> tuple[Keypoints, Keypoints]:
 
 def _described(orb: cv2.ORB, gray: np.ndarray, keypoints: list[cv2.KeyPoint],
                frame: tuple[int, int]) -> Keypoints:
-    keypoints, descriptors = orb.compute(gray, keypoints)
-    if descriptors is None or len(keypoints) == 0:
+    described, descriptors = orb.compute(gray, keypoints)
+    if descriptors is None or len(described) == 0:
         return _no_keypoints(frame)
-    points = cv2.KeyPoint_convert(keypoints).astype(np.float32)
+    points = np.asarray(cv2.KeyPoint.convert(described), dtype=np.float32)
     return Keypoints(points, descriptors, frame)
 
 

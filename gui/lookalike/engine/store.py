@@ -48,7 +48,8 @@ CREATE TABLE IF NOT EXISTS tags (
 CREATE TABLE IF NOT EXISTS tag_references (
     ref INTEGER PRIMARY KEY,
     tag INTEGER NOT NULL REFERENCES tags(tag) ON DELETE CASCADE,
-    features BLOB NOT NULL
+    features BLOB NOT NULL,
+    image BLOB
 );
 CREATE TABLE IF NOT EXISTS tag_matches (
     ref INTEGER NOT NULL REFERENCES tag_references(ref) ON DELETE CASCADE,
@@ -165,11 +166,18 @@ class ContextStore:
                       features IS NOT NULL FROM images WHERE image_id=?""",
             (image_id,),
         ).fetchone()
-        return ImageRow(*found[:7], bool(found[7])) if found else None
+        if found is None:
+            return None
+        row, found_id, source_path, size, mtime, width, height, has_features = found
+        return ImageRow(row, found_id, source_path, size, mtime, width, height, bool(has_features))
 
     def delete_image(self, image_id: str) -> bool:
         with self.write() as db:
             return db.execute("DELETE FROM images WHERE image_id=?", (image_id,)).rowcount > 0
+
+    def set_features(self, image_id: str, features: bytes) -> None:
+        with self.write() as db:
+            db.execute("UPDATE images SET features=? WHERE image_id=?", (features, image_id))
 
     def clear_features(self, image_id: str) -> bool:
         with self.write() as db:
@@ -250,14 +258,30 @@ class ContextStore:
 
     # Tags --------------------------------------------------------------------------------------
 
-    def add_reference(self, name: str, features: bytes) -> int:
+    def add_reference(self, name: str, features: bytes, image: bytes | None = None) -> int:
+        """Add a reference to a tag; its image is kept so its features can be made again."""
         with self.write() as db:
             db.execute("INSERT OR IGNORE INTO tags(name) VALUES (?)", (name,))
             tag = db.execute("SELECT tag FROM tags WHERE name=?", (name,)).fetchone()[0]
             cursor = db.execute(
-                "INSERT INTO tag_references(tag, features) VALUES (?, ?)", (tag, features)
+                "INSERT INTO tag_references(tag, features, image) VALUES (?, ?, ?)",
+                (tag, features, image),
             )
             return int(cursor.lastrowid or 0)
+
+    def reference_image(self, ref: int) -> bytes | None:
+        found = self.read().execute(
+            "SELECT image FROM tag_references WHERE ref=?", (ref,)
+        ).fetchone()
+        return bytes(found[0]) if found and found[0] is not None else None
+
+    def set_reference_features(self, ref: int, features: bytes) -> None:
+        with self.write() as db:
+            db.execute("UPDATE tag_references SET features=? WHERE ref=?", (features, ref))
+
+    def delete_reference(self, ref: int) -> None:
+        with self.write() as db:
+            db.execute("DELETE FROM tag_references WHERE ref=?", (ref,))
 
     def references(self) -> list[tuple[int, str, bytes]]:
         """(reference, tag name, features) of every tag reference."""
