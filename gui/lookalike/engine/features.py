@@ -94,7 +94,8 @@ class ImageFeatures:
         def take(count: int, dtype: type, shape: tuple[int, ...]) -> np.ndarray:
             nonlocal offset
             size = count * np.dtype(dtype).itemsize
-            array: np.ndarray = np.frombuffer(blob, dtype=dtype, count=count, offset=offset).reshape(shape)
+            array: np.ndarray = np.frombuffer(blob, dtype=dtype, count=count, offset=offset)
+            array = array.reshape(shape)
             offset += size
             return array
 
