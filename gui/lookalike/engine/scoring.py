@@ -36,6 +36,8 @@ _CHANGED_DELTA_E = 25.0
 # sharply it then drops: a painted-out subject changes about a sixth of a picture.
 _CHANGED_MIDPOINT = 0.135
 _CHANGED_SOFTNESS = 0.01
+# Share of textureless blocks above which a picture counts as nearly flat.
+_FLAT_FROM = 0.98
 # Shared area (as a share of the first picture) below which appearance is not judged.
 _MIN_SHARED = 0.05
 
@@ -81,11 +83,12 @@ def _order_key(features: ImageFeatures) -> bytes:
 
 
 def _flat_penalty(score: float, a: ImageFeatures, b: ImageFeatures) -> float:
-    """Flat pictures have few real keypoints: cap what they can score."""
+    """Nearly flat pictures (a white page, a solid colour with a speck) have a few keypoints at
+    best, and those on noise or compression edges: cap what they can score."""
     flat = max(a.flatness, b.flatness)
-    if flat <= 0.9:
+    if flat <= _FLAT_FROM:
         return score
-    return score * max(0.0, (1.0 - flat) / 0.1)
+    return score * max(0.0, (1.0 - flat) / (1.0 - _FLAT_FROM))
 
 
 def match_keypoints(a: Keypoints, b: Keypoints) -> MatchResult:
