@@ -62,8 +62,8 @@ SHORTLIST = 48
 TAG_SHORTLIST = 400
 # Global cosine similarity below which two images are not even verified: true edits stay above.
 GLOBAL_FLOOR = 0.0
-# Global similarity a pair needs before duplicate detection verifies it.
-DUPLICATE_GLOBAL_FLOOR = 0.5
+# Global likeness a pair needs before duplicate detection verifies it (as low as a corner crop).
+DUPLICATE_GLOBAL_FLOOR = 0.2
 # Tag scores below this are not stored: they can never be asked for in practice.
 TAG_SCORE_FLOOR = 1.0
 MAX_TAG_NAME = 100
