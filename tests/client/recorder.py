@@ -61,6 +61,7 @@ class Reply:
     body: bytes | dict | list | None = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds to stall before answering (released at shutdown)
+    drop: bool = False  # close the connection without answering
 
 
 Responder = Callable[[Recorded], Reply]
@@ -97,6 +98,8 @@ def plausible_reply(request: Recorded) -> Reply:
         return Reply(body={"value": [entry]})
     if path.endswith("/tags"):
         return Reply(body={"tags": [{"name": "temple", "referenceCount": 2}]})
+    if path.endswith("/images"):
+        return Reply(body={"imageIds": ["Photos/a.jpg", "Photos/b.jpg"]})
     return Reply()
 
 
@@ -110,7 +113,9 @@ class RecordingServer:
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = False
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -156,6 +161,9 @@ class RecordingServer:
                 reply = server.responder(recorded)
                 if reply.delay:
                     server.release.wait(reply.delay)
+                if reply.drop:
+                    self.close_connection = True
+                    return
                 payload = reply.body
                 headers = dict(reply.headers)
                 if isinstance(payload, dict | list):

@@ -17,10 +17,9 @@ import pytest
 from asposeimagingcloud.models import requests as sdk
 
 from lookalike.client import ImagingClient
-from tests.client.conftest import CLIENT_ID, CLIENT_SECRET
+from tests.client.conftest import CLIENT_ID, CLIENT_SECRET, EXAMPLES
 from tests.client.recorder import FEATURES, TOKEN, Recorded, RecordingServer
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "data" / "aspose-examples"
 CTX = "ctx 1/é"  # a context id with characters that need quoting
 IMAGE_ID = "Photos/my cat é+1.jpg"
 OTHER_ID = "Photos/other.jpg"
@@ -107,6 +106,10 @@ CASES: dict[str, Case] = {
             sdk.UpdateSearchImageRequest(CTX, IMAGE_ID, image_data=img)),
         lambda c, data: c.update_search_image(CTX, IMAGE_ID, data),
     ),
+    "update_search_image from storage": Case(
+        lambda api, img: api.update_search_image(sdk.UpdateSearchImageRequest(CTX, IMAGE_ID)),
+        lambda c, data: c.update_search_image(CTX, IMAGE_ID),
+    ),
     "get_search_image": Case(
         lambda api, img: api.get_search_image(sdk.GetSearchImageRequest(CTX, IMAGE_ID)),
         lambda c, data: c.get_search_image(CTX, IMAGE_ID),
@@ -120,6 +123,11 @@ CASES: dict[str, Case] = {
         lambda api, img: api.create_image_features(
             sdk.CreateImageFeaturesRequest(CTX, image_data=img, image_id=IMAGE_ID)),
         lambda c, data: c.create_image_features(CTX, image_id=IMAGE_ID, data=data),
+    ),
+    "create_image_features from storage": Case(
+        lambda api, img: api.create_image_features(
+            sdk.CreateImageFeaturesRequest(CTX, image_id=IMAGE_ID)),
+        lambda c, data: c.create_image_features(CTX, image_id=IMAGE_ID),
     ),
     "create_image_features for a folder": Case(
         lambda api, img: api.create_image_features(
@@ -135,6 +143,11 @@ CASES: dict[str, Case] = {
         lambda api, img: api.update_image_features(
             sdk.UpdateImageFeaturesRequest(CTX, IMAGE_ID, image_data=img)),
         lambda c, data: c.update_image_features(CTX, IMAGE_ID, data),
+    ),
+    "update_image_features from storage": Case(
+        lambda api, img: api.update_image_features(
+            sdk.UpdateImageFeaturesRequest(CTX, IMAGE_ID)),
+        lambda c, data: c.update_image_features(CTX, IMAGE_ID),
     ),
     "delete_image_features": Case(
         lambda api, img: api.delete_image_features(
@@ -215,6 +228,10 @@ CASES: dict[str, Case] = {
     "create_folder": Case(
         lambda api, img: api.create_folder(sdk.CreateFolderRequest(FOLDER)),
         lambda c, data: c.create_folder(FOLDER),
+    ),
+    "delete_folder, not recursive": Case(
+        lambda api, img: api.delete_folder(sdk.DeleteFolderRequest(FOLDER)),
+        lambda c, data: c.delete_folder(FOLDER),
     ),
     "delete_folder": Case(
         lambda api, img: api.delete_folder(sdk.DeleteFolderRequest(FOLDER, recursive=True)),

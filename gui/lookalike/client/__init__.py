@@ -3,7 +3,7 @@
 No Qt and no engine here: the UI reaches the backend only through this package.
 """
 
-from lookalike.client.api import ImagingClient
+from lookalike.client.api import Endpoint, ImagingClient
 from lookalike.client.errors import (
     ApiError,
     AuthenticationError,
@@ -38,6 +38,7 @@ __all__ = [
     "ConnectionFailedError",
     "ContextStatus",
     "DuplicateGroup",
+    "Endpoint",
     "Failure",
     "ImageFeatures",
     "ImagingClient",

@@ -9,17 +9,21 @@ a 401, typed results, and errors that carry the server's own message.
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import json
 import logging
 import socket
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
 import requests
+import urllib3.exceptions
 
 from lookalike.client import models
 from lookalike.client.errors import (
@@ -40,20 +44,37 @@ from lookalike.client.models import (
     TagInfo,
 )
 
-logger = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.aspose.cloud"
 TOKEN_PATH = "/connect/token"
 SEARCH = "/imaging/ai/imageSearch"
 STORAGE = "/imaging/storage"
 
-# A retried request never re-sends a POST: the server may have acted on it already.
+# A retried request never re-sends a POST that may have reached the server: it may have acted on
+# it already. POSTs that only read (findByTags, compare) say so with ``idempotent=True``.
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_BACKOFF = 10.0
 MAX_RETRY_AFTER = 30.0
+# A token is renewed this long before the expiry the server announced, so no call races it.
+TOKEN_EXPIRY_MARGIN = 60.0
 
 Files = dict[str, tuple[str | None, bytes | str] | tuple[str | None, bytes | str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """Where a server is and how to log in to it; the secret never shows in a repr."""
+
+    base_url: str
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+
+
+# Called with the endpoint whose server could not be reached; returns where to try again (a
+# restarted server) or None when there is nowhere else to go. LocalService provides one.
+Reconnect = Callable[[Endpoint], "Endpoint | None"]
 
 
 def segment(value: str) -> str:
@@ -70,7 +91,8 @@ class ImagingClient:
     """One server's image search and storage API; safe to share between threads.
 
     ``client_id``/``client_secret`` enable the client-credentials token flow; without them no
-    token is requested (the SDK's "on-premise" mode).
+    token is requested (the SDK's "on-premise" mode). ``reconnect`` lets a caller that can
+    restart the server (LocalService) point the client at the new one when the old one is gone.
     """
 
     def __init__(
@@ -85,28 +107,39 @@ class ImagingClient:
         retries: int = 3,
         backoff: float = 0.5,
         session: requests.Session | None = None,
+        reconnect: Reconnect | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        version = api_version.strip("/")
-        self._api_root = f"{self.base_url}/{version}" if version else self.base_url
-        self._client_id = client_id
-        self._client_secret = client_secret
+        """``sleep`` waits between retries: tests record it, a UI may make it cancellable."""
+        self._api_version = api_version.strip("/")
+        self._endpoint = Endpoint(base_url.rstrip("/"), client_id, client_secret)
         self._timeout = (connect_timeout, read_timeout)
         self._retries = max(0, retries)
         self._backoff = backoff
+        self._reconnect = reconnect
+        self._sleep = sleep
         self._owns_session = session is None
         self._session = session if session is not None else requests.Session()
         self._token: str | None = None
+        self._token_expires = float("inf")
         self._token_lock = threading.Lock()
 
     def __repr__(self) -> str:  # never shows the secret
-        return f"ImagingClient({self.base_url!r}, client_id={self._client_id!r})"
+        return f"ImagingClient({self.base_url!r}, client_id={self._endpoint.client_id!r})"
 
     def __enter__(self) -> ImagingClient:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    @property
+    def base_url(self) -> str:
+        return self._endpoint.base_url
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return self._endpoint
 
     def close(self) -> None:
         """Close the HTTP session if this client created it."""
@@ -138,7 +171,7 @@ class ImagingClient:
                 raise WaitTimeoutError(
                     f"Search context {context_id!r} still busy after {timeout:g} s"
                 )
-            time.sleep(min(poll, remaining))
+            self._sleep(min(poll, remaining))
 
     # --- images in a context -----------------------------------------------------------------
 
@@ -149,6 +182,7 @@ class ImagingClient:
         self._call(
             "POST", self._image_path(context_id), params={"imageId": image_id},
             files=image_part(data) if data is not None else None,
+            idempotent=True,  # adding the same id again replaces it
         )
 
     def update_search_image(
@@ -182,6 +216,7 @@ class ImagingClient:
             "POST", self._features_path(context_id),
             params={"imageId": image_id, "imagesFolder": images_folder},
             files=image_part(data) if data is not None else None,
+            idempotent=images_folder is None,  # one image's features are simply replaced
         )
 
     def get_image_features(self, context_id: str, image_id: str) -> ImageFeatures:
@@ -248,7 +283,7 @@ class ImagingClient:
             params["matchAll"] = True  # sent as "True", like the SDK's booleans
         response = self._call(
             "POST", f"{SEARCH}/{segment(context_id)}/findByTags", params=params,
-            files={"tags": (None, json.dumps(list(tags)))},
+            files={"tags": (None, json.dumps(list(tags)))}, idempotent=True,
         )
         return models.parse_results(self._json(response))
 
@@ -292,7 +327,7 @@ class ImagingClient:
         response = self._call(
             "POST", f"{SEARCH}/{segment(context_id)}/compare",
             params={"imageId1": image_id1, "imageId2": image_id2},
-            files=image_part(data) if data is not None else None,
+            files=image_part(data) if data is not None else None, idempotent=True,
         )
         results = models.parse_results(self._json(response))
         if not results:
@@ -301,17 +336,26 @@ class ImagingClient:
 
     def list_tags(self, context_id: str) -> list[TagInfo]:
         """The context's tags: Lookalike's extension, UnsupportedError on Aspose Cloud."""
+        response = self._call_extension(context_id, "tags", "list tags")
+        return models.parse_tags(self._json(response))
+
+    def list_images(self, context_id: str) -> list[str]:
+        """Ids of the context's images: Lookalike's extension, UnsupportedError elsewhere."""
+        response = self._call_extension(context_id, "images", "list a context's images")
+        return models.parse_image_ids(self._json(response))
+
+    def _call_extension(self, context_id: str, name: str, what: str) -> requests.Response:
+        """GET one of Lookalike's additions to the context's API, telling "unsupported" apart."""
         try:
-            response = self._call("GET", f"{SEARCH}/{segment(context_id)}/tags")
+            return self._call("GET", f"{SEARCH}/{segment(context_id)}/{name}")
         except ApiError as exc:
             if exc.status not in (404, 405):
                 raise
             # A 404 may also mean "no such context": ask the status to tell the two apart.
             self.get_search_context_status(context_id)
             raise UnsupportedError(
-                f"The server at {self.base_url} can't list tags (only Lookalike's service can)"
+                f"The server at {self.base_url} can't {what} (only Lookalike's service can)"
             ) from exc
-        return models.parse_tags(self._json(response))
 
     # --- storage -----------------------------------------------------------------------------
 
@@ -347,7 +391,7 @@ class ImagingClient:
     def delete_folder(self, path: str, *, recursive: bool = False) -> None:
         self._call(
             "DELETE", f"{STORAGE}/folder/{segment(path)}",
-            params={"recursive": recursive},
+            params={"recursive": True if recursive else None},  # the SDK omits the default
         )
 
     def list_folder(self, path: str) -> list[StorageFile]:
@@ -364,9 +408,10 @@ class ImagingClient:
     def _features_path(context_id: str) -> str:
         return f"{SEARCH}/{segment(context_id)}/features"
 
-    @property
-    def _uses_auth(self) -> bool:
-        return bool(self._client_id or self._client_secret)
+    def _api_url(self, endpoint: Endpoint, path: str) -> str:
+        if not self._api_version:
+            return endpoint.base_url + path
+        return f"{endpoint.base_url}/{self._api_version}{path}"
 
     def _call(
         self,
@@ -375,34 +420,54 @@ class ImagingClient:
         *,
         params: Mapping[str, Any] | None = None,
         files: Files | None = None,
+        idempotent: bool | None = None,
     ) -> requests.Response:
-        """Send one API call with auth, retries and error mapping; return a 2xx response."""
-        url = self._api_root + path
+        """Send one API call with auth, retries and error mapping; return a 2xx response.
+
+        A request that never reached the server (connection refused) is retried whatever its
+        method; one that may have reached it only when it is idempotent.
+        """
         query = {k: v for k, v in (params or {}).items() if v is not None}
-        may_retry = method in IDEMPOTENT_METHODS
+        may_repeat = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
         attempt = 0
         renewed_token = False
+        reconnected = False
         while True:
-            token = self._current_token()
-            headers = {"Accept": "application/json"}
-            if token:
-                headers["Authorization"] = f"Bearer {token}"
+            endpoint = self._endpoint
+            fetching_token = True  # while True, the call itself has not been sent
             try:
-                response = self._send(method, url, path, params=query, files=files,
-                                      headers=headers)
-            except ConnectionFailedError:
-                if not may_retry or attempt >= self._retries:
+                token = self._current_token(endpoint)
+                fetching_token = False
+                headers = {"Accept": "application/json"}
+                if token:
+                    headers["Authorization"] = f"Bearer {token}"
+                response = self._send(method, self._api_url(endpoint, path), path, params=query,
+                                      files=files, headers=headers)
+            except ConnectionFailedError as exc:
+                if not reconnected and self._moved_after_failure(endpoint):
+                    # The server was restarted elsewhere; a request it dropped as it died is
+                    # sent once more to the new one (at worst a POST is applied twice).
+                    reconnected = True
+                    continue
+                unsent = fetching_token or not exc.request_sent
+                if not (may_repeat or unsent) or attempt >= self._retries:
+                    raise
+                self._sleep_before_retry(attempt, None)
+                attempt += 1
+                continue
+            except ApiError as exc:  # the token endpoint failed (an overloaded server, say)
+                if exc.status not in RETRY_STATUSES or attempt >= self._retries:
                     raise
                 self._sleep_before_retry(attempt, None)
                 attempt += 1
                 continue
             status = response.status_code
             if status == 401 and token and not renewed_token:
-                logger.debug("%s %s: token refused, fetching a new one", method, path)
+                log.debug("%s %s: token refused, fetching a new one", method, path)
                 self._drop_token(token)
                 renewed_token = True
                 continue
-            if status in RETRY_STATUSES and may_retry and attempt < self._retries:
+            if status in RETRY_STATUSES and may_repeat and attempt < self._retries:
                 self._sleep_before_retry(attempt, response.headers.get("Retry-After"))
                 attempt += 1
                 continue
@@ -410,6 +475,20 @@ class ImagingClient:
                 raise error_from_response(response, AuthenticationError if status == 401
                                           else ApiError)
             return response
+
+    def _moved_after_failure(self, failed: Endpoint) -> bool:
+        """Ask ``reconnect`` where the server went; True if the client now points elsewhere."""
+        if self._reconnect is None:
+            return False
+        moved_to = self._reconnect(failed)
+        if moved_to is None or moved_to == failed:
+            return False
+        with self._token_lock:
+            if self._endpoint == failed:
+                log.info("Server moved from %s to %s", failed.base_url, moved_to.base_url)
+                self._endpoint = moved_to
+                self._token = None
+        return True
 
     def _send(
         self,
@@ -424,61 +503,60 @@ class ImagingClient:
     ) -> requests.Response:
         """One HTTP exchange; transport failures become ConnectionFailedError."""
         started = time.perf_counter()
+        base_url = self.base_url
         try:
             response = self._session.request(
                 method, url, params=params, files=files, data=data, headers=dict(headers),
                 timeout=self._timeout, allow_redirects=False,
             )
         except requests.exceptions.ReadTimeout as exc:
-            logger.debug("%s %s -> read timeout", method, path)
+            log.debug("%s %s -> read timeout", method, path)
             raise RequestTimeoutError(
-                f"{self.base_url} did not answer {method} {path} "
-                f"within {self._timeout[1]:g} s"
+                f"{base_url} did not answer {method} {path} within {self._timeout[1]:g} s",
+                request_sent=True,
             ) from exc
         except requests.RequestException as exc:
-            logger.debug("%s %s -> %s", method, path, type(exc).__name__)
+            log.debug("%s %s -> %s", method, path, type(exc).__name__)
             raise ConnectionFailedError(
-                f"Can't reach {self.base_url}: {self._describe_failure(exc)}"
+                f"Can't reach {base_url}: {self._describe_failure(exc)}",
+                request_sent=not _never_connected(exc),
             ) from exc
         elapsed_ms = (time.perf_counter() - started) * 1000
-        logger.debug("%s %s -> %d (%.0f ms)", method, path, response.status_code, elapsed_ms)
+        log.debug("%s %s -> %d (%.0f ms)", method, path, response.status_code, elapsed_ms)
         return response
 
     def _describe_failure(self, exc: BaseException) -> str:
         """A few words for why the connection failed, from the innermost cause."""
         if isinstance(exc, requests.exceptions.ConnectTimeout):
             return f"no answer within {self._timeout[0]:g} s"
-        cause: BaseException | None = exc
-        seen = 0
-        while cause is not None and seen < 10:
+        for cause in _causes(exc):
             if isinstance(cause, ConnectionRefusedError):
                 return "connection refused (is the service running?)"
             if isinstance(cause, ConnectionResetError):
                 return "connection reset by the server"
             if isinstance(cause, socket.gaierror):
                 return "unknown host name"
-            cause = cause.__cause__ or cause.__context__ or _first_arg_exception(cause)
-            seen += 1
         text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return text[:200]
 
     def _sleep_before_retry(self, attempt: int, retry_after: str | None) -> None:
         delay = min(self._backoff * (2**attempt), MAX_BACKOFF)
-        if retry_after:
-            with contextlib.suppress(ValueError):  # an HTTP date: keep our own backoff
-                delay = min(max(delay, float(retry_after)), MAX_RETRY_AFTER)
-        logger.debug("retrying in %.2f s (attempt %d of %d)", delay, attempt + 2,
-                     self._retries + 1)
-        time.sleep(delay)
+        asked = retry_after_seconds(retry_after)
+        if asked is not None:
+            delay = min(max(delay, asked), MAX_RETRY_AFTER)
+        log.debug("retrying in %.2f s (attempt %d of %d)", delay, attempt + 2, self._retries + 1)
+        self._sleep(delay)
 
-    # --- token ---------------------------------------------------------------------------------
+    # --- token -------------------------------------------------------------------------------
 
-    def _current_token(self) -> str | None:
-        if not self._uses_auth:
+    def _current_token(self, endpoint: Endpoint) -> str | None:
+        """The bearer token for ``endpoint``, fetched on first use and before it expires."""
+        if not (endpoint.client_id or endpoint.client_secret):
             return None
         with self._token_lock:
-            if self._token is None:
-                self._token = self._fetch_token()
+            if self._token is None or time.monotonic() >= self._token_expires:
+                self._token, lifetime = self._fetch_token(endpoint)
+                self._token_expires = time.monotonic() + max(0.0, lifetime - TOKEN_EXPIRY_MARGIN)
             return self._token
 
     def _drop_token(self, refused: str) -> None:
@@ -486,23 +564,32 @@ class ImagingClient:
             if self._token == refused:
                 self._token = None
 
-    def _fetch_token(self) -> str:
-        """Client-credentials grant at /connect/token, as the SDK does it (not under /v3.0)."""
+    def _fetch_token(self, endpoint: Endpoint) -> tuple[str, float]:
+        """Client-credentials grant at /connect/token, as the SDK does it (not under /v3.0).
+
+        Returns the token and its lifetime in seconds (infinite when the server gives none).
+        """
         form = {
             "grant_type": "client_credentials",
-            "client_id": self._client_id or "",
-            "client_secret": self._client_secret or "",
+            "client_id": endpoint.client_id or "",
+            "client_secret": endpoint.client_secret or "",
         }
         response = self._send(
-            "POST", self.base_url + TOKEN_PATH, TOKEN_PATH, data=form,
+            "POST", endpoint.base_url + TOKEN_PATH, TOKEN_PATH, data=form,
             headers={"Accept": "application/json"},
         )
         if response.status_code >= 400:
-            raise error_from_response(response, AuthenticationError)
-        token = models.field(self._json(response), "access_token", what="token response")
+            refused = response.status_code in (400, 401, 403)
+            raise error_from_response(response, AuthenticationError if refused else ApiError)
+        body = self._json(response)
+        token = models.field(body, "access_token", what="token response")
         if not isinstance(token, str) or not token:
             raise ProtocolError("The server's token response has no access_token")
-        return token
+        try:
+            lifetime = float(models.field(body, "expires_in", float("inf")))
+        except (TypeError, ValueError):
+            lifetime = float("inf")
+        return token, lifetime
 
     @staticmethod
     def _json(response: requests.Response) -> Any:
@@ -511,6 +598,42 @@ class ImagingClient:
         except ValueError as exc:
             path = requests.utils.urlparse(response.url).path
             raise ProtocolError(f"The server's answer to {path} is not JSON") from exc
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Seconds a Retry-After header asks for: a number or an HTTP date; None if unreadable."""
+    if not value:
+        return None
+    with contextlib.suppress(ValueError):
+        return max(0.0, float(value))
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and what caused it, innermost last (urllib3 keeps causes in ``args``/``reason``)."""
+    chain: list[BaseException] = []
+    cause: BaseException | None = exc
+    while cause is not None and len(chain) < 10 and cause not in chain:
+        chain.append(cause)
+        cause = cause.__cause__ or cause.__context__ or _first_arg_exception(cause)
+    return chain
+
+
+def _never_connected(exc: BaseException) -> bool:
+    """True when the request cannot have reached the server (refused, DNS, connect timeout)."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    return any(
+        isinstance(cause, urllib3.exceptions.NewConnectionError | ConnectionRefusedError
+                   | socket.gaierror)
+        for cause in _causes(exc)
+    )
 
 
 def _first_arg_exception(exc: BaseException) -> BaseException | None:

@@ -29,7 +29,15 @@ class UnsupportedError(ClientError):
 
 
 class ConnectionFailedError(ClientError):
-    """The server could not be reached (refused, reset, DNS) or stopped answering."""
+    """The server could not be reached (refused, reset, DNS) or stopped answering.
+
+    ``request_sent`` is False only when the request surely never reached the server (the
+    connection was refused), so even a non-idempotent call may be sent again.
+    """
+
+    def __init__(self, message: str, *, request_sent: bool = True) -> None:
+        super().__init__(message)
+        self.request_sent = request_sent
 
 
 class RequestTimeoutError(ConnectionFailedError):

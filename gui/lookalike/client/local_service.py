@@ -7,6 +7,7 @@ never shows in the process list. It prints ``LOOKALIKE_READY <url>`` on stdout o
 
 from __future__ import annotations
 
+import atexit
 import collections
 import contextlib
 import logging
@@ -18,13 +19,14 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-from lookalike.client.api import ImagingClient
+from lookalike.client.api import Endpoint, ImagingClient
 from lookalike.client.errors import ClientError
 
-logger = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 SECRET_ENV = "LOOKALIKE_CLIENT_SECRET"  # the name lookalike.cli reads
 READY_PREFIX = "LOOKALIKE_READY "
@@ -42,9 +44,9 @@ class LocalServiceError(ClientError):
 class _Child:
     """One started child process and the threads that drain its pipes."""
 
-    def __init__(self, process: subprocess.Popen[str], log: IO[str] | None) -> None:
+    def __init__(self, process: subprocess.Popen[str], log_stream: IO[str] | None) -> None:
         self.process = process
-        self.log = log
+        self.log_stream = log_stream
         self.url: str | None = None
         self.ready = threading.Event()
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
@@ -66,7 +68,7 @@ class _Child:
                     self.url = line[len(READY_PREFIX):].strip()
                     self.ready.set()
                 elif line:
-                    logger.info("service: %s", line)
+                    log.info("service: %s", line)
         except (OSError, ValueError):
             pass  # the pipe was closed under us by stop()
         finally:
@@ -80,13 +82,13 @@ class _Child:
                 if not line:
                     continue
                 self.stderr_tail.append(line)
-                if self.log is not None:
-                    self.log.write(line + "\n")
-                    self.log.flush()
+                if self.log_stream is not None:
+                    self.log_stream.write(line + "\n")
+                    self.log_stream.flush()
                 else:
                     match = _LEVEL_IN_LINE.match(line)
                     level = _LEVELS.get(match.group(1), logging.INFO) if match else logging.INFO
-                    logger.log(level, "service: %s", line)
+                    log.log(level, "service: %s", line)
         except (OSError, ValueError):
             pass
 
@@ -98,7 +100,14 @@ class _Child:
 
 
 class LocalService:
-    """Start, watch, restart and stop the local service child process."""
+    """Start, watch, restart and stop the local service child process.
+
+    Thread-safe: one lock guards the child, so concurrent ``ensure_running()`` or recovering
+    clients start at most one new child. If the child dies, no call need be lost: either the
+    caller catches ConnectionFailedError, calls ``ensure_running()`` and repeats the call, or a
+    client made with ``make_client(recover=True)`` does both itself. The data dir outlives the
+    child, so search contexts survive a restart; the port and secret change with each start.
+    """
 
     def __init__(
         self,
@@ -108,7 +117,9 @@ class LocalService:
         log_file: Path | None = None,
         workers: int | None = None,
         start_timeout: float = 30,
+        on_restart: Callable[[str], None] | None = None,
     ) -> None:
+        """``on_restart`` is told, in one line, why a dead child had to be started again."""
         self.storage_root = Path(storage_root)
         self.data_dir = Path(data_dir)
         self.log_file = log_file
@@ -117,8 +128,11 @@ class LocalService:
         self.base_url = ""
         self.client_id = CLIENT_ID
         self.client_secret = ""
+        self.on_restart = on_restart
         self._child: _Child | None = None
         self._lock = threading.RLock()
+        self._stop_at_exit = False
+        self._wanted = False  # started and not stopped on purpose: reconnect may restart it
 
     def __enter__(self) -> LocalService:
         self.start()
@@ -145,15 +159,19 @@ class LocalService:
     def start(self) -> None:
         """Spawn the child and wait for its ready line; LocalServiceError on failure or timeout."""
         with self._lock:
+            self._wanted = True
             if self.is_running():
                 return
-            self.stop()  # reap a dead child and its leftovers before starting anew
+            self._stop_child()  # reap a dead child and its leftovers before starting anew
             self.data_dir.mkdir(parents=True, exist_ok=True)
             self.client_secret = secrets.token_urlsafe(32)
             child = self._spawn()
             self._child = child
+            if not self._stop_at_exit:
+                atexit.register(self.stop)
+                self._stop_at_exit = True
             self.base_url = self._wait_ready(child)
-            logger.info("Local service ready at %s (pid %d)", self.base_url, child.process.pid)
+            log.info("Local service ready at %s (pid %d)", self.base_url, child.process.pid)
 
     def _spawn(self) -> _Child:
         env = dict(os.environ)
@@ -167,12 +185,13 @@ class LocalService:
         else:
             # Its own process group, so stop() can also reach the decoding workers it forks.
             extra["start_new_session"] = True
-        log = None
+        log_stream = None
         if self.log_file is not None:
             self.log_file.parent.mkdir(parents=True, exist_ok=True)
-            log = open(self.log_file, "a", encoding="utf-8")  # noqa: SIM115 - closed in stop()
+            # Closed in stop().
+            log_stream = open(self.log_file, "a", encoding="utf-8")  # noqa: SIM115
         command = self.command()
-        logger.debug("Starting local service: %s", " ".join(command))
+        log.debug("Starting local service: %s", " ".join(command))
         try:
             process = subprocess.Popen(
                 command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -180,35 +199,39 @@ class LocalService:
                 **extra,  # type: ignore[call-overload]
             )
         except OSError as exc:
-            if log is not None:
-                log.close()
+            if log_stream is not None:
+                log_stream.close()
             raise LocalServiceError(f"Can't start the local service: {exc}") from exc
-        return _Child(process, log)
+        return _Child(process, log_stream)
 
     def _wait_ready(self, child: _Child) -> str:
         deadline = time.monotonic() + self.start_timeout
         while not child.ready.wait(0.1):
             if time.monotonic() > deadline:
-                self.stop()
+                self._stop_child()
                 raise LocalServiceError(
-                    f"The local service did not start within {self.start_timeout:g} s"
+                    f"The local service did not start within {self.start_timeout:g} s: "
+                    f"{child.last_error_line()}"
                 )
         url = child.url
-        if url is None or not url.startswith("http://127.0.0.1:"):
-            try:
-                code = child.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                code = None
-            for thread in child.threads:
-                thread.join(timeout=2)
-            reason = child.last_error_line()
-            self.stop()
-            if url is not None:
-                raise LocalServiceError(f"The local service announced an unexpected URL {url!r}")
-            raise LocalServiceError(
-                f"The local service exited (code {code}) before it was ready: {reason}"
-            )
-        return url.rstrip("/")
+        if url is not None and url.startswith("http://127.0.0.1:"):
+            return url.rstrip("/")
+        if url is not None:
+            self._stop_child()
+            raise LocalServiceError(f"The local service announced an unexpected URL {url!r}")
+
+        # Its output ended without a ready line: it is exiting; wait for its last words.
+        try:
+            code = child.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code = None
+        for thread in child.threads:
+            thread.join(timeout=2)
+        reason = child.last_error_line()
+        self._stop_child()
+        raise LocalServiceError(
+            f"The local service exited (code {code}) before it was ready: {reason}"
+        )
 
     def is_running(self) -> bool:
         with self._lock:
@@ -220,17 +243,84 @@ class LocalService:
         with self._lock:
             return self._child.process.pid if self._child is not None else None
 
+    def ensure_running(self, *, grace: float = 0.25) -> bool:
+        """Start the child if it is not running; True if it had to (``on_restart`` is told).
+
+        Meant for after a connection failure: a child killed a moment ago can refuse
+        connections a few milliseconds before it can be reaped, so a child that still looks
+        alive gets ``grace`` seconds to finish dying. For a cheap check use ``is_running()``.
+        Safe to call from any thread: concurrent callers start at most one child.
+        """
+        with self._lock:
+            self._settle(grace)
+            if self.is_running():
+                return False
+            reason = self._death_reason()
+            self.start()
+        if reason is not None:
+            log.warning("The local service had stopped (%s); started it again", reason)
+            if self.on_restart is not None:
+                self.on_restart(reason)
+        return True
+
+    def endpoint(self) -> Endpoint:
+        """Address and credentials of the running child."""
+        with self._lock:
+            if not self.is_running():
+                raise LocalServiceError("The local service is not running")
+            return Endpoint(self.base_url, self.client_id, self.client_secret)
+
+    def reconnect(self, failed: Endpoint) -> Endpoint | None:
+        """For ImagingClient: where to go after ``failed`` stopped answering.
+
+        Restarts the child if it died; None if it is alive at the same address (then the
+        client's own retries apply).
+        """
+        with self._lock:
+            if not self._wanted:
+                return None  # stopped on purpose (the app is quitting)
+            self._settle(1.0)
+            if self.is_running():
+                current = self.endpoint()
+                return None if current == failed else current
+        self.ensure_running()
+        return self.endpoint()
+
+    def _settle(self, grace: float) -> None:
+        """Give a child that looks alive up to ``grace`` seconds to turn out dead."""
+        child = self._child
+        if child is not None and grace > 0 and child.process.poll() is None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.process.wait(timeout=grace)
+
+    def _death_reason(self) -> str | None:
+        """Why the previous child ended, in one line; None if there was none."""
+        child = self._child
+        if child is None:
+            return None
+        for thread in child.threads:
+            thread.join(timeout=1)  # let the last stderr lines arrive
+        return f"exit code {child.process.returncode}: {child.last_error_line()}"
+
     def restart(self) -> None:
         """Stop the child (dead or alive) and start a new one on the same data dir.
 
         The port and secret change: make a new client with ``make_client()`` afterwards.
         """
         with self._lock:
-            self.stop()
+            self._stop_child()
             self.start()
 
     def stop(self, timeout: float = 10) -> None:
-        """SIGTERM, then kill after ``timeout``; also kills leftovers in its group. Idempotent."""
+        """SIGTERM, then kill after ``timeout``; also kills leftovers in its group. Idempotent.
+
+        A stopped service stays stopped: recovering clients no longer restart it.
+        """
+        with self._lock:
+            self._wanted = False
+            self._stop_child(timeout)
+
+    def _stop_child(self, timeout: float = 10) -> None:
         with self._lock:
             child, self._child = self._child, None
             if child is None:
@@ -241,7 +331,7 @@ class LocalService:
                 try:
                     process.wait(timeout=timeout)
                 except subprocess.TimeoutExpired:
-                    logger.warning("Local service (pid %d) ignored SIGTERM; killing it",
+                    log.warning("Local service (pid %d) ignored SIGTERM; killing it",
                                    process.pid)
                     self._kill_group(process.pid)
                     process.kill()
@@ -255,9 +345,9 @@ class LocalService:
             for stream in (process.stdout, process.stderr):
                 if stream is not None:
                     stream.close()
-            if child.log is not None:
-                child.log.close()
-            logger.debug("Local service (pid %d) stopped with code %s", process.pid,
+            if child.log_stream is not None:
+                child.log_stream.close()
+            log.debug("Local service (pid %d) stopped with code %s", process.pid,
                          process.returncode)
             self.base_url = ""
 
@@ -269,12 +359,17 @@ class LocalService:
         with contextlib.suppress(ProcessLookupError, PermissionError):  # nothing left
             os.killpg(pid, signal.SIGKILL)
 
-    def make_client(self, **kwargs: object) -> ImagingClient:
-        """A client for the running child; extra keyword arguments go to ImagingClient."""
-        with self._lock:
-            if not self.is_running():
-                raise LocalServiceError("The local service is not running")
-            return ImagingClient(
-                self.base_url, client_id=self.client_id, client_secret=self.client_secret,
-                **kwargs,  # type: ignore[arg-type]
-            )
+    def make_client(self, *, recover: bool = False, **kwargs: object) -> ImagingClient:
+        """A client for the running child; extra keyword arguments go to ImagingClient.
+
+        With ``recover`` the client restarts a dead child itself and sends the failed request
+        again to the new one (``on_restart`` is told); without it, the caller sees
+        ConnectionFailedError and calls ``ensure_running()`` or ``restart()``.
+        """
+        endpoint = self.endpoint()
+        return ImagingClient(
+            endpoint.base_url, client_id=endpoint.client_id,
+            client_secret=endpoint.client_secret,
+            reconnect=self.reconnect if recover else None,
+            **kwargs,  # type: ignore[arg-type]
+        )

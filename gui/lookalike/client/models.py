@@ -221,3 +221,11 @@ def parse_tags(obj: Any) -> list[TagInfo]:
         )
         for item in items
     ]
+
+
+def parse_image_ids(obj: Any) -> list[str]:
+    """Our service's image list: {"imageIds": [...]}."""
+    ids = field(obj, "imageIds", what="image list")
+    if not isinstance(ids, list):
+        raise ProtocolError("Unexpected image list from the server: 'imageIds' is not a list")
+    return [str(image_id) for image_id in ids]
