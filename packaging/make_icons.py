@@ -1,10 +1,11 @@
 """Makes every icon file the installers need from Lookalike's one source image.
 
-The source is an SVG (``resources/lookalike.svg`` when the app has one, else the packaging fallback
-``resources/lookalike-icon.svg``). Qt's SVG renderer draws it at each PNG size, so small sizes stay
-sharp instead of being shrunk from a big bitmap; Pillow then writes the Windows ``.ico`` and the macOS
-``.icns`` from those PNGs. Run it again whenever the source changes; the output is committed so the
-.desktop file and a plain checkout have icons without a build.
+The source is ``resources/lookalike-icon.svg`` (the app shows the same file as its window icon, from
+``gui/lookalike/resources``; tests/test_packaging.py checks the two are equal). Qt's SVG renderer
+draws it at each PNG size, so small sizes stay sharp instead of being shrunk from a big bitmap;
+Pillow then writes the Windows ``.ico`` and the macOS ``.icns`` from those PNGs. The output is the
+same bytes on every run with the same Qt and Pillow. Run it again whenever the source changes; the
+output is committed so the .desktop file and a plain checkout have icons without a build.
 
     python packaging/make_icons.py [--source FILE] [--out DIR]
 """
@@ -23,20 +24,12 @@ from PIL import Image
 log = logging.getLogger("make_icons")
 
 REPO = Path(__file__).resolve().parent.parent
-SOURCES = (REPO / "resources" / "lookalike.svg", REPO / "resources" / "lookalike-icon.svg")
+SOURCE = REPO / "resources" / "lookalike-icon.svg"
 OUT_DIR = REPO / "resources" / "icons"
 PNG_SIZES = (16, 24, 32, 48, 64, 128, 256, 512, 1024)
 ICO_SIZES = (16, 24, 32, 48, 64, 128, 256)
 # Pillow's ICNS writer keeps the sizes macOS knows: 16, 32, 64, 128, 256, 512, 1024.
 ICNS_SIZES = (16, 32, 64, 128, 256, 512, 1024)
-
-
-def default_source() -> Path:
-    """The app's own SVG wins; the packaging fallback is used until the app has one."""
-    for candidate in SOURCES:
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError(f"no icon source: none of {', '.join(map(str, SOURCES))} exists")
 
 
 def render_pngs(source: Path, sizes: tuple[int, ...]) -> dict[int, Image.Image]:
@@ -46,7 +39,7 @@ def render_pngs(source: Path, sizes: tuple[int, ...]) -> dict[int, Image.Image]:
     from PySide6.QtGui import QGuiApplication, QImage, QPainter
     from PySide6.QtSvg import QSvgRenderer
 
-    app = QGuiApplication.instance() or QGuiApplication([sys.argv[0]])
+    app = QGuiApplication.instance() or QGuiApplication([sys.argv[0]])  # QImage needs one
     renderer = QSvgRenderer(str(source))
     if not renderer.isValid():
         raise ValueError(f"Can't read {source}: not a valid SVG")
@@ -62,10 +55,10 @@ def render_pngs(source: Path, sizes: tuple[int, ...]) -> dict[int, Image.Image]:
         data = QByteArray()
         buffer = QBuffer(data)
         buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-        canvas.save(buffer, "PNG")
+        canvas.save(buffer, "PNG")  # type: ignore[call-overload]  # the stubs want bytes, Qt a str
         buffer.close()
         images[size] = Image.open(io.BytesIO(bytes(data.data()))).convert("RGBA")
-    del app
+    log.debug("rendered %d sizes with %s", len(images), type(app).__name__)
     return images
 
 
@@ -103,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="make_icons: %(message)s")
 
-    source = args.source or default_source()
+    source = args.source or SOURCE
+    if not source.is_file():
+        raise SystemExit(f"Can't make icons: no source image {source}")
     images = render_pngs(source, PNG_SIZES)
     for path in write_icons(images, args.out):
         log.info("wrote %s (%d bytes)", path.relative_to(REPO) if path.is_relative_to(REPO)
