@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.datastructures import UploadFile
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lookalike.service.errors import INTERNAL_ERROR_MESSAGE, ApiError, error_body
@@ -81,6 +81,8 @@ class RequestGuardMiddleware:
         except BodyTooLargeError as exc:
             if not response_started:
                 await _send_json(send, 413, error_body(413, str(exc)), close=True)
+        except ClientDisconnect:
+            log.debug("Client went away during %s %s", scope.get("method"), scope.get("path"))
         except Exception:
             request_id = uuid.uuid4().hex
             log.exception("Request %s failed: %s %s", request_id, scope.get("method"),
@@ -128,8 +130,12 @@ def _media_type(request: Request) -> str:
 async def read_upload(request: Request, field: str = "imageData") -> Upload | None:
     """The image sent as multipart ``field`` (or the first file part), or as the raw body.
 
-    None when the request carries no image at all; ApiError 400 for an empty file part.
+    None when the request carries no image at all; ApiError 400 for an empty file part. The SDK
+    sends its GET requests as "multipart/form-data" without a boundary and with no body at all.
     """
+    body = await request.body()  # kept by Starlette: the form parser reads it from there
+    if not body:
+        return None
     if _media_type(request) == MULTIPART:
         async with request.form() as form:
             item = form.get(field)
@@ -141,26 +147,29 @@ async def read_upload(request: Request, field: str = "imageData") -> Upload | No
                 return None
             data = await item.read()
             if not data:
-                raise ApiError(400, f"{field} is empty: the uploaded file has no bytes")
+                named = f" {item.filename!r}" if item.filename else ""
+                raise ApiError(400, f"Can't read {field}{named}: the uploaded file is empty")
             return Upload(data, item.filename)
-    body = await request.body()
-    return Upload(body, None) if body else None
+    return Upload(body, None)
 
 
 async def read_tags(request: Request) -> list[str]:
-    """Tag names from a multipart/urlencoded ``tags`` field or a JSON array body."""
-    media_type = _media_type(request)
-    raw: str | None
-    if media_type in (MULTIPART, URLENCODED):
+    """Tag names from a multipart/urlencoded ``tags`` field or a JSON array body.
+
+    ``curl -d '["a"]'`` labels a JSON body as a urlencoded form: a form without a ``tags``
+    field is read as the JSON body it really is.
+    """
+    body = await request.body()
+    raw: str | None = None
+    if body and _media_type(request) in (MULTIPART, URLENCODED):
         async with request.form() as form:
             item = form.get("tags")
             if isinstance(item, UploadFile):
                 raw = (await item.read()).decode("utf-8", errors="replace")
             else:
                 raw = item
-    else:
-        body = await request.body()
-        raw = body.decode("utf-8", errors="replace") if body else None
+    if raw is None and body and _media_type(request) != MULTIPART:
+        raw = body.decode("utf-8", errors="replace")
     if raw is None or not raw.strip():
         raise ApiError(400, "Missing tags: send a JSON array of tag names")
     try:

@@ -96,6 +96,15 @@ class StorageFile(AsposeModel):
     path: str
 
 
+class FileVersion(StorageFile):
+    version_id: str
+    is_latest: bool
+
+
+class FileVersions(AsposeModel):
+    value: list[FileVersion]
+
+
 class FilesList(AsposeModel):
     value: list[StorageFile]
 

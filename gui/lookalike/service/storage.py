@@ -110,6 +110,17 @@ class StorageRoot:
         """``path`` as the client sees it: relative to the root, posix separators."""
         return path.relative_to(self.root).as_posix()
 
+    def client_path(self, server_path: str) -> str:
+        """A server-side path as clients name it (relative to the root), if it is inside."""
+        try:
+            return Path(server_path).relative_to(self.root).as_posix()
+        except ValueError:
+            return server_path
+
+    def is_inside(self, path: Path) -> bool:
+        """Whether ``path``, with its links resolved, is the root or lies under it."""
+        return self._inside(path)
+
     def _inside(self, path: Path) -> bool:
         try:
             resolved = path.resolve()
@@ -134,11 +145,19 @@ class StorageRoot:
         relative = self.relative(path)
         return path, ("" if relative == "." else relative + "/")
 
-    def read_file(self, raw: str) -> tuple[Path, bytes]:
+    def file_path(self, raw: str) -> Path:
+        """The existing file a storage path names."""
         path = self.locate_storage_path(raw)
         if not path.is_file():
             raise StorageNotFoundError(f"File {raw!r} not found in storage")
-        return path, path.read_bytes()
+        return path
+
+    def file_entry(self, raw: str) -> StorageEntry:
+        path = self.file_path(raw)
+        stat = path.stat()
+        return StorageEntry(name=path.name, path=self.relative(path), is_folder=False,
+                            size=stat.st_size,
+                            modified=datetime.fromtimestamp(stat.st_mtime, tz=UTC))
 
     def exists(self, raw: str) -> tuple[bool, bool]:
         """(exists, is_folder) for ``raw``; a path that leads outside the root "does not exist"."""
