@@ -18,8 +18,22 @@ from tests import workerfuncs
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+# Worker processes that other tests' engines (session fixtures) keep alive are not ours to count.
+_OTHERS: set[int] = set()
+
+
 def _pool_workers() -> list[multiprocessing.process.BaseProcess]:
-    return [p for p in multiprocessing.active_children() if p.name == "pebble_pool_worker"]
+    """Live worker processes started by this module's pools."""
+    return [
+        p for p in multiprocessing.active_children()
+        if p.name == "pebble_pool_worker" and p.pid not in _OTHERS
+    ]
+
+
+@pytest.fixture(autouse=True)
+def _ignore_other_pools() -> None:
+    _OTHERS.clear()
+    _OTHERS.update(p.pid for p in _pool_workers() if p.pid is not None)
 
 
 @pytest.fixture
@@ -89,6 +103,33 @@ def test_a_crash_in_a_batch_costs_one_item(pool: WorkerPool) -> None:
         "crashy": (None, Failure("crashy", "the decoder crashed (signal 6, SIGABRT)")),
     }
     assert pool.run(workerfuncs.square, 4, source="after") == 16
+
+
+@pytest.mark.parametrize(
+    ("misbehaviour", "reason"),
+    [
+        ("segfault", "the decoder crashed (signal 11, SIGSEGV)"),
+        ("abort", "the decoder crashed (signal 6, SIGABRT)"),
+        ("hang", "took longer than 1.5 s to decode"),
+        ("hog", "needs more than 1024 MB to decode"),
+    ],
+)
+def test_each_kind_of_failure_in_a_batch_costs_one_item(
+    pool: WorkerPool, misbehaviour: str, reason: str
+) -> None:
+    items: list[tuple[str, int | str]] = [(f"ok{i}", i) for i in range(5)]
+    items.insert(2, ("bad", misbehaviour))
+    outcomes = {
+        source: (result, failure)
+        for source, result, failure in pool.map_unordered(workerfuncs.square_or_misbehave, items)
+    }
+    assert outcomes == {
+        **{f"ok{i}": (i * i, None) for i in range(5)},
+        "bad": (None, Failure("bad", reason)),
+    }
+    # The pool recovered: a second batch runs whole.
+    again = list(pool.map_unordered(workerfuncs.square, [(f"n{i}", i) for i in range(4)]))
+    assert sorted(result for _, result, _ in again) == [0, 1, 4, 9]
 
 
 def test_a_memory_hog_is_refused_and_the_worker_recovers() -> None:

@@ -52,6 +52,20 @@ def square_or_abort(x: int) -> int:
     return x * x
 
 
+def square_or_misbehave(x: int | str) -> int:
+    """Squares numbers; a string names the way to fail instead (for batch tests)."""
+    if x == "segfault":
+        segfault(x)
+    elif x == "abort":
+        abort(x)
+    elif x == "hang":
+        hang(60)
+    elif x == "hog":
+        allocate_mb(4096)
+    assert isinstance(x, int)
+    return x * x
+
+
 def allocate_mb(megabytes: int) -> int:
     block = bytearray(megabytes * 1024 * 1024)
     return len(block)

@@ -190,6 +190,7 @@ def _decode(source: Path | bytes, max_side: int, label: str) -> DecodedImage:
         with _opened(source, label) as im:
             opened = im
             _check_opened(im, label)
+            _check_psd_layers(im, label)
             fmt = im.format or "unknown"
             full_width, full_height = im.size
             _draft(im, max_side)
@@ -301,6 +302,20 @@ def _check_opened(im: Image.Image, label: str) -> None:
         raise ImageDecodeError(label, "image has zero height")
     if width * height > MAX_PIXELS:
         raise ImageDecodeError(label, _too_large(width, height))
+
+
+def _check_psd_layers(im: Image.Image, label: str) -> None:
+    """Refuse a PSD whose layer records are malformed, though only its composite is decoded.
+
+    A damaged layer block (a box with a negative size, as in the CVE-2026-42311 reproducer) means
+    a damaged file, which Photoshop refuses too. Layers that merely extend past the canvas are
+    legal (a layer moved partly off-canvas) and are not refused: Pillow fails on their pixels, but
+    we never decode them. Parsing the records reads headers only, no pixels.
+    """
+    if im.format != "PSD":
+        return
+    layers = getattr(im, "layers", [])  # parsed on first access; raises on malformed records
+    log.debug("%s: PSD with %d layers; using its composite", label, len(layers))
 
 
 def _too_large(width: int, height: int) -> str:
@@ -460,7 +475,10 @@ def _reason_for(exc: BaseException, im: Image.Image | None) -> str:
         match = _BOMB_PIXELS.search(message)
         if match:
             megapixels = int(match.group(1)) / 1e6
-            return (f"image is {megapixels:,.0f} megapixels, "
+            # Just over the limit, whole megapixels would read "250 megapixels, over the
+            # 250-megapixel limit": show the decimals that make the difference.
+            decimals = 0 if megapixels >= MAX_PIXELS / 1e6 + 1 else 2
+            return (f"image is {megapixels:,.{decimals}f} megapixels, "
                     f"over the {MAX_PIXELS // 1_000_000}-megapixel limit")
         return f"image is over the {MAX_PIXELS // 1_000_000}-megapixel limit"
     if "truncated" in lowered or "unexpected end of file" in lowered or isinstance(exc, EOFError):

@@ -314,13 +314,30 @@ def _init_worker(memory_limit_mb: int | None) -> None:
 
 
 def _limit_memory(memory_limit_mb: int) -> None:
+    """Cap the address space at what the worker already maps plus ``memory_limit_mb``.
+
+    The cap counts address space, not memory in use: by the time this runs the worker has mapped
+    numpy, OpenCV and Pillow (about 500 MB of address space on Linux, mostly untouched library and
+    thread-stack mappings). A bare 512 MB cap would leave a decoder almost nothing, so the limit
+    is what a task may add on top of that baseline.
+    """
     if sys.platform == "win32":
         # TODO: cap memory on Windows with a job object (JOB_OBJECT_LIMIT_PROCESS_MEMORY).
         return
     import resource
 
-    limit = memory_limit_mb * 1024 * 1024
+    limit = _mapped_bytes() + memory_limit_mb * 1024 * 1024
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard != resource.RLIM_INFINITY:
         limit = min(limit, hard)
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _mapped_bytes() -> int:
+    """The process's current address-space size (0 where /proc does not tell it)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            pages = int(statm.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+    return pages * os.sysconf("SC_PAGE_SIZE")
