@@ -124,10 +124,14 @@ def compute_features(rgb: np.ndarray, width: int | None = None, height: int | No
     """Compute the features of an upright RGB uint8 image (any size; it is rescaled here)."""
     work = _to_working_size(rgb)
     gray = cv2.cvtColor(work, cv2.COLOR_RGB2GRAY)
-    global_vector, mirror_vector = global_descriptors(work, gray)
+    h, w = gray.shape
+    # The global descriptor and the thumbnail only need a quarter of the working size.
+    small = cv2.resize(work, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA)
+    global_vector, mirror_vector = global_descriptors(
+        small, cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+    )
     keypoints, mirror_keypoints = detect_keypoints(gray)
 
-    h, w = gray.shape
     return ImageFeatures(
         width=width if width is not None else rgb.shape[1],
         height=height if height is not None else rgb.shape[0],
@@ -137,7 +141,7 @@ def compute_features(rgb: np.ndarray, width: int | None = None, height: int | No
         keypoints=keypoints,
         mirror_keypoints=mirror_keypoints,
         flatness=_flatness(gray),
-        thumbnail=lab_thumbnail(work),
+        thumbnail=lab_thumbnail(small),
     )
 
 
@@ -223,7 +227,10 @@ def _no_keypoints(frame: tuple[int, int]) -> Keypoints:
 
 def _stretch(gray: np.ndarray) -> np.ndarray:
     """Spread the grey levels between the 1st and 99th percentile, so contrast edits drop out."""
-    low, high = np.percentile(gray, (1, 99))
+    histogram = cv2.calcHist([gray], [0], None, [256], [0, 256]).ravel()
+    cumulative = np.cumsum(histogram) / max(float(histogram.sum()), 1.0)
+    low = float(np.searchsorted(cumulative, 0.01))
+    high = float(np.searchsorted(cumulative, 0.99))
     if high - low < 8:
         return gray
     lut = np.clip((np.arange(256, dtype=np.float32) - low) * 255.0 / (high - low), 0, 255)
