@@ -253,7 +253,10 @@ def test_find_duplicates_groups_the_copies(client: ImagingClient, indexed: str) 
     for group in groups:
         assert len(group.images) >= 2
         assert all(r.similarity >= 90 for r in group.images)
-    grouped = set().union(*image_sets)
+    # Temples 4 and 5 are two shots of the same facade from nearly the same spot: the same scene,
+    # which may group on its own, but never with the copies of another photo.
+    same_scene = {"FindSimilar/4.jpg", "FindSimilar/5.jpg"}
+    grouped = set().union(*(s for s in image_sets if not s <= same_scene))
     assert grouped.isdisjoint(set(FOLDER_IDS) - {IDENTICAL})
 
 

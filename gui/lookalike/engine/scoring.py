@@ -39,6 +39,11 @@ _CHANGED_DELTA_E = 25.0
 # sharply it then drops: a painted-out subject changes about a sixth of a picture.
 _CHANGED_MIDPOINT = 0.135
 _CHANGED_SOFTNESS = 0.01
+# Scores of partial views: a picture that shows only part of the other (a crop, a wider shot) keeps
+# at least _PART_FLOOR of its score; from _WHOLE_COVERAGE of each other on, nothing is taken.
+_PART_FLOOR = 0.6
+_WHOLE_COVERAGE = 0.85
+_COVERAGE_GRID = 32
 # Share of textureless blocks above which a picture counts as nearly flat.
 _FLAT_FROM = 0.98
 # Shared area (as a share of the first picture) below which appearance is not judged.
@@ -82,7 +87,36 @@ def _aligned_score(a: ImageFeatures, b: ImageFeatures, *, mirrored: bool) -> flo
     thumbnail = cv2.flip(a.thumbnail, 1) if mirrored else a.thumbnail
     changed = changed_share(thumbnail, a.work_size, b.thumbnail, b.work_size, match.homography)
     appearance = 1.0 / (1.0 + math.exp((changed - _CHANGED_MIDPOINT) / _CHANGED_SOFTNESS))
-    return 100.0 * confidence * appearance
+    coverage = mutual_coverage(a.work_size, b.work_size, match.homography)
+    extent = min(1.0, _PART_FLOOR + (1.0 - _PART_FLOOR) * coverage / _WHOLE_COVERAGE)
+    return 100.0 * confidence * appearance * extent
+
+
+def mutual_coverage(
+    work_a: tuple[int, int], work_b: tuple[int, int], homography: np.ndarray
+) -> float:
+    """The smaller of the shares of each picture that the other one shows.
+
+    A crop, or a wider shot of the same scene, shows only part of the other picture: similar,
+    but not a duplicate, so it scores lower than a copy of the whole. Measured on a grid of
+    sample points of each frame, which is exact enough and never trips on degenerate polygons.
+    """
+    inverse = np.linalg.inv(homography)
+    return min(_share_inside(work_a, homography, work_b), _share_inside(work_b, inverse, work_a))
+
+
+def _share_inside(
+    frame: tuple[int, int], homography: np.ndarray, other: tuple[int, int]
+) -> float:
+    steps = np.arange(_COVERAGE_GRID, dtype=np.float32) + 0.5
+    xs, ys = np.meshgrid(steps * frame[0] / _COVERAGE_GRID, steps * frame[1] / _COVERAGE_GRID)
+    points = np.stack([xs.ravel(), ys.ravel()], axis=1).reshape(-1, 1, 2)
+    mapped = cv2.perspectiveTransform(points, homography).reshape(-1, 2)
+    inside = (
+        (mapped[:, 0] >= 0) & (mapped[:, 0] < other[0])
+        & (mapped[:, 1] >= 0) & (mapped[:, 1] < other[1])
+    )
+    return float(inside.mean())
 
 
 def _order_key(features: ImageFeatures) -> bytes:
