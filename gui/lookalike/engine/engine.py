@@ -18,7 +18,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,12 +58,13 @@ IMAGE_SUFFIXES = frozenset((
 
 # Candidates verified per search, taken from the global shortlist.
 SHORTLIST = 48
-# Candidates verified when a tag reference is added (once per reference, so it can afford more).
-TAG_SHORTLIST = 400
 # Global cosine similarity below which two images are not even verified: true edits stay above.
 GLOBAL_FLOOR = 0.0
 # Global likeness a pair needs before duplicate detection verifies it (as low as a corner crop).
 DUPLICATE_GLOBAL_FLOOR = 0.2
+# Nearest neighbours (by global likeness) each image is verified against when looking for
+# duplicates; copies beyond them are still grouped through the matches they have in common.
+DUPLICATE_NEIGHBOURS = 8
 # Tag scores below this are not stored: they can never be asked for in practice.
 TAG_SCORE_FLOOR = 1.0
 MAX_TAG_NAME = 100
@@ -441,6 +442,13 @@ class Engine:
         pending: list[tuple[str, tuple[Path, str]]] = []
         stats: dict[str, os.stat_result] = {}
         for path in files:
+            shown = _display_path(path)
+            if shown != str(path):
+                # Image ids and paths travel as UTF-8 (SQLite, JSON): a name in another encoding
+                # (old archives, Windows shares) is reported rather than stopping the batch.
+                job.failed.append(Failure(shown, "the file name is not valid UTF-8; rename it"))
+                job.done += 1
+                continue
             try:
                 stat = path.stat()
             except OSError as exc:
@@ -531,41 +539,79 @@ class Engine:
         _check_max_count(max_count)
         context = self._context(context_id)
         features = self._features_of(context, query, "the query image")
-        shortlist = context.index.nearest(
-            [features.global_vector, features.mirror_vector], SHORTLIST, GLOBAL_FLOOR
-        )
-        blobs = context.store.features_of_rows([row for row, _ in shortlist])
-        results = []
-        for row, _ in shortlist:
-            if row not in blobs:
-                continue
-            image_id, blob = blobs[row]
-            score = similarity(features, ImageFeatures.from_bytes(blob))
-            if score >= threshold and score > 0:
-                results.append(SearchResult(image_id, score))
+        scored = self._verified_neighbours(context, features, minimum=max(threshold, 1e-9),
+                                           wanted=max_count)
+        results = [SearchResult(image_id, score) for _row, image_id, score in scored]
         return _best(results, max_count)
+
+    def _verified_neighbours(
+        self, context: _Context, features: ImageFeatures, *, minimum: float, wanted: int
+    ) -> list[tuple[int, str, float]]:
+        """Score the context's images in order of global likeness, a batch at a time.
+
+        The next batch is looked at only while the last one still held matches and fewer than
+        ``wanted`` were found: a query with hundreds of copies finds them all, a query with a
+        few stops after the first batch. Returns (row, image id, score) reaching ``minimum``.
+        """
+        found: list[tuple[int, str, float]] = []
+        seen = 0
+        while True:
+            shortlist = context.index.nearest(
+                [features.global_vector, features.mirror_vector], seen + SHORTLIST, GLOBAL_FLOOR
+            )[seen:]
+            if not shortlist:
+                return found
+            seen += len(shortlist)
+            blobs = context.store.features_of_rows([row for row, _ in shortlist])
+            matched = 0
+            for row, _likeness in shortlist:
+                if row not in blobs:
+                    continue
+                image_id, blob = blobs[row]
+                score = similarity(features, ImageFeatures.from_bytes(blob))
+                if score >= minimum:
+                    found.append((row, image_id, score))
+                    matched += 1
+            if matched == 0 or len(found) >= wanted or len(shortlist) < SHORTLIST:
+                return found
 
     def find_duplicates(
         self, context_id: str, *, threshold: float = 90
     ) -> list[list[SearchResult]]:
         """Groups of images that all reach ``threshold`` against each other.
 
-        Each group lists its images with their similarity to the group's first image.
+        Each image is verified against its nearest neighbours by global likeness; images linked
+        by matches form a component, and each component is split into groups whose members all
+        match each other (pairs not verified yet are scored then). Each group lists its images
+        with their similarity to the group's first image.
         """
         _check_threshold(threshold)
+        minimum = max(threshold, 1e-9)
         context = self._context(context_id)
-        candidates = context.index.pairs_above(DUPLICATE_GLOBAL_FLOOR)
+        candidates = context.index.pairs_above(DUPLICATE_GLOBAL_FLOOR, per_row=DUPLICATE_NEIGHBOURS)
         rows = sorted({r for a, b, _ in candidates for r in (a, b)})
         blobs = context.store.features_of_rows(rows)
         features = {row: ImageFeatures.from_bytes(blob) for row, (_, blob) in blobs.items()}
+        ids = {row: blobs[row][0] for row in blobs}
 
         scores: dict[tuple[int, int], float] = {}
-        for a, b, _ in candidates:
-            if a in features and b in features:
-                score = similarity(features[a], features[b])
-                if score >= threshold and score > 0:
-                    scores[(min(a, b), max(a, b))] = score
-        return _cliques(scores, {row: blobs[row][0] for row in blobs})
+
+        def score(a: int, b: int) -> float:
+            pair = (min(a, b), max(a, b))
+            if pair not in scores:
+                scores[pair] = similarity(features[a], features[b])
+            return scores[pair]
+
+        components = _Components()
+        for a, b, _likeness in candidates:
+            if a in features and b in features and score(a, b) >= minimum:
+                components.join(a, b)
+
+        groups = []
+        for members in components.groups():
+            groups += _cliques(sorted(members, key=ids.__getitem__), score, minimum, ids)
+        groups.sort(key=lambda g: (-len(g), g[0].image_id))
+        return groups
 
     # Tags --------------------------------------------------------------------------------------
 
@@ -576,15 +622,10 @@ class Engine:
         reference = self._features_of(context, data, f"the reference image of tag {name!r}")
         ref = context.store.add_reference(name, reference.to_bytes(), data)
 
-        shortlist = context.index.nearest(
-            [reference.global_vector, reference.mirror_vector], TAG_SHORTLIST, GLOBAL_FLOOR
+        scored = self._verified_neighbours(
+            context, reference, minimum=TAG_SCORE_FLOOR, wanted=len(context.index)
         )
-        blobs = context.store.features_of_rows([row for row, _ in shortlist])
-        matches = []
-        for row, (_image_id, blob) in blobs.items():
-            score = similarity(reference, ImageFeatures.from_bytes(blob))
-            if score >= TAG_SCORE_FLOOR:
-                matches.append((ref, row, score))
+        matches = [(ref, row, score) for row, _image_id, score in scored]
         context.store.put_matches(matches)
         log.info("tag %r: reference %d matches %d images", name, ref, len(matches))
 
@@ -645,32 +686,58 @@ def _best(results: list[SearchResult], max_count: int) -> list[SearchResult]:
     return results[:max_count]
 
 
-def _cliques(scores: dict[tuple[int, int], float], ids: dict[int, str]
-             ) -> list[list[SearchResult]]:
-    """Split the graph of matching pairs into groups whose members all match each other."""
-    neighbours: dict[int, set[int]] = {}
-    for a, b in scores:
-        neighbours.setdefault(a, set()).add(b)
-        neighbours.setdefault(b, set()).add(a)
-    groups: list[list[SearchResult]] = []
-    placed: set[int] = set()
-    # Best-connected images first, ties by id, so the grouping is deterministic.
-    for start in sorted(neighbours, key=lambda r: (-len(neighbours[r]), ids[r])):
-        if start in placed:
+class _Components:
+    """Union-find over image rows: which images are linked by a chain of matches."""
+
+    def __init__(self) -> None:
+        self._parent: dict[int, int] = {}
+
+    def _root(self, row: int) -> int:
+        parent = self._parent.setdefault(row, row)
+        while parent != self._parent[parent]:
+            self._parent[parent] = self._parent[self._parent[parent]]
+            parent = self._parent[parent]
+        return parent
+
+    def join(self, a: int, b: int) -> None:
+        self._parent[self._root(a)] = self._root(b)
+
+    def groups(self) -> list[list[int]]:
+        by_root: dict[int, list[int]] = {}
+        for row in self._parent:
+            by_root.setdefault(self._root(row), []).append(row)
+        return list(by_root.values())
+
+
+def _cliques(
+    members: list[int],
+    score: Callable[[int, int], float],
+    minimum: float,
+    ids: dict[int, str],
+) -> list[list[SearchResult]]:
+    """Split a component into groups whose members all reach ``minimum`` against each other.
+
+    Greedy and deterministic: members are taken in id order; each joins the first group it
+    matches entirely, or starts a new one.
+    """
+    groups: list[list[int]] = []
+    for member in members:
+        for group in groups:
+            if all(score(member, other) >= minimum for other in group):
+                group.append(member)
+                break
+        else:
+            groups.append([member])
+    results = []
+    for group in groups:
+        if len(group) < 2:
             continue
-        members = [start]
-        for other in sorted(neighbours[start] - placed, key=lambda r: ids[r]):
-            if all(other in neighbours[m] for m in members):
-                members.append(other)
-        if len(members) < 2:
-            continue
-        placed.update(members)
-        first = members[0]
-        group = [SearchResult(ids[first], 100.0)]
-        group += [SearchResult(ids[m], scores[(min(first, m), max(first, m))]) for m in members[1:]]
-        groups.append(group)
-    groups.sort(key=lambda g: (-len(g), g[0].image_id))
-    return groups
+        first = group[0]
+        results.append(
+            [SearchResult(ids[first], 100.0)]
+            + [SearchResult(ids[m], score(first, m)) for m in group[1:]]
+        )
+    return results
 
 
 def _image_files(folder: Path, recursive: bool) -> list[Path]:
@@ -711,6 +778,11 @@ def _has_image_signature(path: Path) -> bool:
     if head.startswith(_SIGNATURES):
         return True
     return (head[:4] == b"RIFF" and head[8:12] == b"WEBP") or head[4:8] == b"ftyp"
+
+
+def _display_path(path: Path) -> str:
+    """The path as text that can be stored and sent: undecodable bytes shown as escapes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def _stat(path: Path, image_id: str) -> os.stat_result:

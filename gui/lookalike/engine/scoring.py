@@ -35,6 +35,8 @@ _NULL_INLIERS = 6
 _INLIER_SCALE = 6.0
 # Colour distance (CIE Lab units, after tone matching) above which a thumbnail pixel has changed.
 _CHANGED_DELTA_E = 25.0
+# Mean chroma below which a picture counts as grey: a greyscale copy is compared by lightness only.
+_GREY_CHROMA = 3.0
 # Share of the shared area that may change (overlays, edits) before the score drops, and how
 # sharply it then drops: a painted-out subject changes about a sixth of a picture.
 _CHANGED_MIDPOINT = 0.135
@@ -204,7 +206,8 @@ def changed_share(
     source = np.maximum.accumulate(np.percentile(theirs[:, 0], quantiles) + np.arange(33) * 1e-4)
     lightness = np.interp(warped[..., 0], source, target)
     distance = (lab_a[..., 0] - lightness) ** 2
-    for channel in (1, 2):
+    colourless = min(_chroma(ours), _chroma(theirs)) < _GREY_CHROMA
+    for channel in () if colourless else (1, 2):
         spread = (ours[:, channel].std() + 1.0) / (theirs[:, channel].std() + 1.0)
         matched = (warped[..., channel] - theirs[:, channel].mean()) * spread
         distance += (lab_a[..., channel] - matched - ours[:, channel].mean()) ** 2
@@ -213,6 +216,11 @@ def changed_share(
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
     changed = cv2.morphologyEx(changed, cv2.MORPH_OPEN, kernel)
     return float(changed[shared].mean())
+
+
+def _chroma(lab_pixels: np.ndarray) -> float:
+    """How colourful pixels are on average (0 for a grey picture)."""
+    return float(np.hypot(lab_pixels[:, 1], lab_pixels[:, 2]).mean())
 
 
 def _float_lab(thumbnail: np.ndarray) -> np.ndarray:
