@@ -162,3 +162,53 @@ def test_everything_survives_a_new_engine_on_the_same_data(
         assert second.status(context_id).status == SearchStatus.IDLE
         second.delete_context(context_id)
         assert second.context_ids() == []
+
+
+def test_requests_racing_a_delete_see_the_context_gone(engine: Engine, temples: Path) -> None:
+    """Searches and additions running while a context is deleted either finish or get
+    ContextNotFoundError; a second delete at the same time gets it too. Nothing else escapes."""
+    import threading
+
+    context_id = engine.create_context()
+    engine.add_image(context_id, "3.jpg", path=temples / "3.jpg")
+    query = (temples / "3.jpg").read_bytes()
+    outcomes: list[str] = []
+    stop = threading.Event()
+
+    def keep_busy(turn: int) -> None:
+        while not stop.is_set():
+            try:
+                if turn % 2:
+                    engine.add_image(context_id, f"up{turn}.jpg", data=query)
+                else:
+                    engine.find_similar(context_id, query)
+                outcomes.append("ok")
+            except ContextNotFoundError:
+                outcomes.append("gone")
+                return
+
+    def delete() -> None:
+        try:
+            engine.delete_context(context_id)
+            outcomes.append("deleted")
+        except ContextNotFoundError:
+            outcomes.append("already gone")
+
+    workers = [threading.Thread(target=keep_busy, args=(turn,)) for turn in range(4)]
+    for worker in workers:
+        worker.start()
+    deleters = [threading.Thread(target=delete) for _ in range(2)]
+    for deleter in deleters:
+        deleter.start()
+    for thread in deleters:
+        thread.join(60)
+    stop.set()
+    for worker in workers:
+        worker.join(60)
+
+    assert outcomes.count("deleted") == 1
+    assert outcomes.count("already gone") == 1
+    assert outcomes.count("gone") == 4
+    assert context_id not in engine.context_ids()
+    with pytest.raises(ContextNotFoundError):
+        engine.status(context_id)

@@ -119,6 +119,7 @@ class Engine:
         )
         self._lock = threading.RLock()
         self._contexts: dict[str, _Context] = {}
+        self._deleting: set[str] = set()
         self._closed = False
 
     def close(self) -> None:
@@ -169,6 +170,8 @@ class Engine:
             context = self._contexts.get(context_id)
             if context is not None:
                 return context
+            if context_id in self._deleting:
+                raise ContextNotFoundError(context_id)
             if not _CONTEXT_ID.match(context_id) or not self._path_of(context_id).is_file():
                 raise ContextNotFoundError(context_id)
             context = _Context(
@@ -235,13 +238,27 @@ class Engine:
         context.store.set_reference_features(ref, blob)
 
     def delete_context(self, context_id: str) -> None:
-        context = self._context(context_id)
+        """Delete a context and its file. Requests that race the delete get ContextNotFoundError.
+
+        The id is marked as being deleted first (under the engine's lock), so a second delete or
+        a request arriving meanwhile cannot reopen the file while it is removed.
+        """
+        with self._lock:
+            context = self._context(context_id)
+            self._deleting.add(context_id)
+            self._contexts.pop(context_id, None)
+        try:
+            self._delete(context)
+        finally:
+            with self._lock:
+                self._deleting.discard(context_id)
+
+    def _delete(self, context: _Context) -> None:
+        context_id = context.context_id
         if context.job is not None:
             context.job.cancel.set()
             if context.job.thread is not None:
                 context.job.thread.join(timeout=30)
-        with self._lock:
-            self._contexts.pop(context_id, None)
         context.store.close()
         for suffix in ("", "-wal", "-shm"):
             path = Path(str(self._path_of(context_id)) + suffix)

@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from lookalike.engine.errors import ContextNotFoundError
+
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
@@ -79,6 +81,7 @@ class ContextStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
+        self._closed = False
         self._write_lock = threading.RLock()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
@@ -90,6 +93,9 @@ class ContextStore:
             )
 
     def _connection(self) -> sqlite3.Connection:
+        if self._closed:
+            # The context was deleted (or the engine closed) while a request was using it.
+            raise ContextNotFoundError(self.path.stem)
         db = getattr(self._local, "db", None)
         if db is None:
             db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
@@ -109,6 +115,11 @@ class ContextStore:
             try:
                 yield db
                 db.commit()
+            except sqlite3.ProgrammingError as exc:
+                if self._closed:
+                    raise ContextNotFoundError(self.path.stem) from exc
+                db.rollback()
+                raise
             except BaseException:
                 db.rollback()
                 raise
@@ -117,6 +128,7 @@ class ContextStore:
         return self._connection()
 
     def close(self) -> None:
+        self._closed = True
         with self._connections_lock:
             connections, self._connections = self._connections, []
         for db in connections:
