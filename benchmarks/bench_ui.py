@@ -18,6 +18,7 @@ Runs offscreen unless a display is set (``xvfb-run -a`` gives real X11 painting)
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import random
 import resource
@@ -167,6 +168,16 @@ def scroll_through(view: object, step_pages: float, label: str) -> tuple[float, 
         gaps.append((now - last[0]) / 1e6)
         last[0] = now
 
+    gc_pauses: list[float] = []
+    gc_started = [0.0]
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_started[0] = time.perf_counter()
+        else:
+            gc_pauses.append((time.perf_counter() - gc_started[0]) * 1000)
+
+    gc.callbacks.append(on_gc)
     heartbeat = QTimer()
     heartbeat.setInterval(5)
     heartbeat.timeout.connect(beat)
@@ -188,10 +199,15 @@ def scroll_through(view: object, step_pages: float, label: str) -> tuple[float, 
     loop.exec()
     driver.stop()
     heartbeat.stop()
+    gc.callbacks.remove(on_gc)
     stalls = sorted(max(0.0, gap - 5.0) for gap in gaps[1:])
     worst = stalls[-1] if stalls else 0.0
     p99 = stalls[int(len(stalls) * 0.99)] if stalls else 0.0
-    print(f"  {label}: {frames[0]} frames, longest stall {worst:.1f} ms, p99 {p99:.1f} ms")
+    over = sum(1 for stall in stalls if stall > 50)
+    longest_gc = max(gc_pauses, default=0.0)
+    print(f"  {label}: {frames[0]} frames, longest stall {worst:.1f} ms, p99 {p99:.1f} ms, "
+          f"{over} stalls over 50 ms; five longest {[round(x) for x in stalls[-5:]]}; "
+          f"longest garbage collection {longest_gc:.1f} ms ({len(gc_pauses)} runs)")
     return worst, p99, frames[0]
 
 

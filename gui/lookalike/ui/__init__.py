@@ -1,1 +1,1 @@
-"""Lookalike's desktop window (PySide6). Reaches the backend only through :mod:`lookalike.client`."""
+"""Lookalike's desktop window (PySide6); it reaches the backend only through the client."""

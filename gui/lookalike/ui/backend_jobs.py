@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from lookalike.client import IDLE
+from lookalike.client import IDLE, ApiError
 from lookalike.ui.backend_session import Session
 from lookalike.ui.result_filter import Hit
 
@@ -56,31 +56,47 @@ def find_similar(session: Session, image_path: str, threshold: int, max_count: i
     return _hits(session, results)
 
 
-def add_references(session: Session, backend_name: str, files: tuple[str, ...]) -> int:
-    """Add each file as a reference image of the tag; returns how many were added."""
+def add_references(
+    session: Session, backend_name: str, files: tuple[str, ...]
+) -> tuple[tuple[str, str], ...]:
+    """Add each file as a reference image of the tag; returns (file, reason) of those refused.
+
+    One refused image (unreadable, not an image) must not stop the others.
+    """
+    refused = []
     for file in files:
-        session.client.add_tag(session.context_id, backend_name, Path(file).read_bytes())
-    return len(files)
+        try:
+            data = Path(file).read_bytes()
+            session.client.add_tag(session.context_id, backend_name, data)
+        except OSError as error:
+            refused.append((file, f"Can't read {Path(file).name}: {error.strerror or error}"))
+        except ApiError as error:
+            refused.append((file, error.message))
+    return tuple(refused)
 
 
 def rebuild_tags(session: Session, tags: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
     """Add every tag's references under its backend name (a new context, or a renamed tag)."""
     for backend_name, files in tags:
-        add_references(session, backend_name, files)
+        for file, reason in add_references(session, backend_name, files):
+            log.warning("Reference %s of %s refused: %s", file, backend_name, reason)
     return session.context_id
 
 
-def count_tags(
+def tag_similarities(
     session: Session, names: tuple[tuple[str, str], ...], threshold: int
-) -> dict[str, int]:
-    """How many images match each tag (user name → count) at ``threshold``."""
-    counts = {}
+) -> dict[str, tuple[float, ...]]:
+    """Each tag's matches at ``threshold`` (user name → similarities, high to low).
+
+    The similarities, not just a count: the sidebar counts locally for any higher threshold.
+    """
+    found = {}
     for name, backend_name in names:
         results = session.client.find_by_tags(
             session.context_id, [backend_name], threshold=threshold, max_count=COUNT_LIMIT
         )
-        counts[name] = len(results)
-    return counts
+        found[name] = tuple(sorted((float(r.similarity) for r in results), reverse=True))
+    return found
 
 
 def start_indexing(session: Session, folder: str) -> bool:

@@ -1,13 +1,14 @@
 """Where the window's backend lives: the local service it starts, or Aspose Cloud.
 
-No Qt here: a :class:`Backend` is driven by the backend worker thread only, so none of its methods
-needs a lock. It hands out a :class:`Session` (a client plus the search context in use) and knows how
-to tell whether its server is still alive and how to bring it back.
+No Qt here: a :class:`Backend` is driven by the backend worker thread only, so none of its
+methods needs a lock. It hands out a :class:`Session` (a client plus the search context in use)
+and knows how to tell whether its server is still alive and how to bring it back.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,7 +55,8 @@ def open_context(client: Client, saved_context_id: str | None) -> str:
         try:
             client.get_search_context_status(saved_context_id)
         except ApiError as error:
-            log.warning("Search context %s is gone (%s); creating a new one", saved_context_id, error)
+            log.warning("Search context %s is gone (%s); creating a new one",
+                        saved_context_id, error)
         else:
             return saved_context_id
     context_id: str = client.create_search_context().context_id
@@ -67,6 +69,20 @@ def local_path_for(storage_root: Path) -> Callable[[str], Path | None]:
         return storage_root / image_id
 
     return path_for
+
+
+def lower_priority(pid: int | None, niceness: int = 10) -> None:
+    """Index in the background: the service and the workers it forks yield the CPU to the window.
+
+    The service is its own process group (LocalService starts a new session), so the group's
+    niceness covers the workers already running, and the ones forked later inherit it.
+    """
+    if pid is None or not hasattr(os, "setpriority"):
+        return
+    try:
+        os.setpriority(os.PRIO_PGRP, pid, niceness)
+    except OSError:
+        log.debug("Could not lower the priority of the service (pid %s)", pid)
 
 
 class LocalBackend:
@@ -95,6 +111,7 @@ class LocalBackend:
     def connect(self) -> Session:
         if not self._service.is_running():
             self._service.start()
+            lower_priority(self._service.pid)
         client = self._service.make_client()
         context_id = open_context(client, self._saved_context_id)
         self._saved_context_id = context_id
@@ -112,6 +129,7 @@ class LocalBackend:
     def restart(self) -> Session:
         log.warning("Restarting the local search service")
         self._service.restart()
+        lower_priority(self._service.pid)
         return self.connect()
 
     def close(self) -> None:
@@ -119,7 +137,7 @@ class LocalBackend:
 
 
 class CloudBackend:
-    """Aspose Cloud (or any compatible server): images are uploaded, ids come from the upload map."""
+    """Aspose Cloud (or a compatible server): images are uploaded, ids come from the upload map."""
 
     kind = "cloud"
 

@@ -1,9 +1,9 @@
 """The one thread that talks to the backend, so the window never waits on the network.
 
-The main thread hands the worker immutable :class:`Request` snapshots (a serial number, a channel and
-a job: a function of a :class:`Session`); the worker runs them in order on its QThread and answers by
-signals, which Qt delivers on the main thread. A newer request on the same channel makes older
-answers stale: :class:`BackendBridge` drops them. Every client call has its own timeout.
+The main thread hands the worker immutable :class:`Request` snapshots (a serial number, a channel
+and a job: a function of a :class:`Session`); the worker runs them in order on its QThread and
+answers by signals, which Qt delivers on the main thread. A newer request on the same channel makes
+older answers stale: :class:`BackendBridge` drops them. Every client call has its own timeout.
 
 If the local service's process dies, the request that noticed is not lost: the worker restarts the
 service and runs the request again; a health timer also restarts it between requests.
@@ -67,7 +67,7 @@ class BackendWorker(QObject):
     def connect_backend(self) -> None:
         try:
             self._ensure_session()
-        except Exception as error:  # noqa: BLE001 - any failure to start is shown, not raised
+        except Exception as error:
             log.exception("Could not reach the backend")
             self.connection_failed.emit(f"Can't reach the search service: {short_error(error)}")
 
@@ -75,7 +75,7 @@ class BackendWorker(QObject):
     def run_request(self, request: Request) -> None:
         try:
             result = self._run_with_recovery(request)
-        except Exception as error:  # noqa: BLE001 - every failure goes back to the window
+        except Exception as error:
             log.warning("%s failed", request.what, exc_info=True)
             self.failed.emit(request.serial, f"{request.what} failed: {short_error(error)}")
         else:
@@ -90,7 +90,17 @@ class BackendWorker(QObject):
         self.status_message.emit("The local search service stopped; restarting it…")
         try:
             self._restart()
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
+            log.exception("Restarting the search service failed")
+            self.connection_failed.emit(f"Can't restart the search service: {short_error(error)}")
+
+    @Slot()
+    def restart_backend(self) -> None:
+        if self._backend is None:
+            return
+        try:
+            self._restart()
+        except Exception as error:
             log.exception("Restarting the search service failed")
             self.connection_failed.emit(f"Can't restart the search service: {short_error(error)}")
 
@@ -99,7 +109,7 @@ class BackendWorker(QObject):
         if self._backend is not None:
             try:
                 self._backend.close()
-            except Exception:  # noqa: BLE001 - closing must not stop the app from quitting
+            except Exception:
                 log.exception("Closing the backend failed")
         self._backend = None
         self._session = None
@@ -153,6 +163,7 @@ class BackendBridge(QObject):
     _submit = Signal(object)
     _connect = Signal()
     _check_health = Signal()
+    _restart_requested = Signal()
 
     def __init__(
         self,
@@ -168,6 +179,8 @@ class BackendBridge(QObject):
         self._submit.connect(self._worker.run_request)
         self._connect.connect(self._worker.connect_backend)
         self._check_health.connect(self._worker.check_health)
+        self._restart_requested.connect(self._worker.restart_backend)
+        self._worker.connected.connect(self._on_connected)
         self._worker.finished.connect(self._on_finished)
         self._worker.failed.connect(self._on_failed)
         self._worker.connected.connect(self.connected)
@@ -180,6 +193,8 @@ class BackendBridge(QObject):
         self._health.setInterval(health_interval_ms)
         self._health.timeout.connect(self._check_health)
         self._started = False
+        self.kind = ""
+        self.context_id = ""
 
     @property
     def worker(self) -> BackendWorker:
@@ -210,6 +225,10 @@ class BackendBridge(QObject):
         self._submit.emit(Request(serial, job, what, channel))
         return serial
 
+    def restart_backend(self) -> None:
+        """Restart the server (the local service: its running extraction dies with it)."""
+        self._restart_requested.emit()
+
     def is_pending(self, channel: str) -> bool:
         serial = self._latest.get(channel)
         return serial is not None and serial in self._pending
@@ -223,6 +242,11 @@ class BackendBridge(QObject):
             self._started = False
         self._worker.shutdown()
         self._pending.clear()
+
+    @Slot(str, str)
+    def _on_connected(self, context_id: str, kind: str) -> None:
+        self.context_id = context_id
+        self.kind = kind
 
     def _take(self, serial: int) -> _Pending | None:
         pending = self._pending.pop(serial, None)

@@ -29,7 +29,7 @@ class _Task(QRunnable):
     def run(self) -> None:
         try:
             result = self._function()
-        except Exception as error:  # noqa: BLE001 - handed to the error callback
+        except Exception as error:
             log.warning("Background task failed", exc_info=True)
             self._relay.done.emit(None, error)
         else:

@@ -6,18 +6,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QMimeData
 
+from lookalike.ui.library import is_image_file
 from lookalike.ui.thumbnail_model import PATHS_MIME
-
-IMAGE_SUFFIXES = frozenset(
-    {
-        ".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff",
-        ".heic", ".heif", ".avif", ".ppm", ".pgm", ".pbm", ".ico", ".tga", ".jp2",
-    }
-)
-
-
-def is_image_file(path: Path) -> bool:
-    return path.suffix.lower() in IMAGE_SUFFIXES
 
 
 def has_droppable_files(mime: QMimeData) -> bool:
@@ -32,6 +22,10 @@ def dropped_paths(mime: QMimeData) -> list[str]:
     else:
         paths = [url.toLocalFile() for url in mime.urls() if url.isLocalFile()]
     return list(dict.fromkeys(paths))
+
+
+def dropped_folders(mime: QMimeData) -> list[str]:
+    return [p for p in dropped_paths(mime) if Path(p).is_dir()]
 
 
 def dropped_image_paths(mime: QMimeData) -> list[str]:

@@ -58,14 +58,16 @@ class TagLineEdit(QLineEdit):
 
     def _update_completion(self) -> None:
         token = self._current_token()
+        popup = self.completer_.popup()
         if not token:
-            self.completer_.popup().hide()
+            if popup is not None:
+                popup.hide()
             return
         self.completer_.setCompletionPrefix(token)
         if self.completer_.completionCount() > 0:
             self.completer_.complete()
-        else:
-            self.completer_.popup().hide()
+        elif popup is not None:
+            popup.hide()
 
     def _insert_completion(self, name: str) -> None:
         before = self.text()[: self.cursorPosition()]
@@ -150,7 +152,7 @@ class SearchBar(QWidget):
         self.threshold_spin.setValue(value)
 
     def set_tags(self, names: list[str]) -> None:
-        self.clear_image(emit=False)
+        self.clear_image(notify=False)
         self.tags_edit.setText(", ".join(names))
 
     def set_image(self, path: str) -> None:
@@ -160,13 +162,13 @@ class SearchBar(QWidget):
         self.tags_edit.clear()
         self.mode.setEnabled(False)
 
-    def clear_image(self, emit: bool = True) -> None:
+    def clear_image(self, notify: bool = True) -> None:
         if self._image_path is None:
             return
         self._image_path = None
         self.image_chip.hide()
         self.mode.setEnabled(True)
-        if emit:
+        if notify:
             self.search_requested.emit()
 
     def focus_search(self) -> None:
@@ -183,7 +185,7 @@ class SearchBar(QWidget):
 
     def _on_text_edited(self, text: str) -> None:
         if self._image_path is not None and text:
-            self.clear_image(emit=False)
+            self.clear_image(notify=False)
 
     def _on_slider(self, value: int) -> None:
         if self.threshold_spin.value() != value:

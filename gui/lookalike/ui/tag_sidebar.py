@@ -9,8 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QIcon, QImage, QPainter
-from PySide6.QtGui import QPalette, QPixmap
+from PySide6.QtGui import (
+    QDragEnterEvent,
+    QDragLeaveEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QIcon,
+    QImage,
+    QPainter,
+    QPalette,
+    QPixmap,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QListWidget,
@@ -48,13 +57,13 @@ class _CountDelegate(QStyledItemDelegate):
             super().paint(painter, option, index)
             return
         text = str(count)
-        rect: QRect = option.rect  # type: ignore[attr-defined]
-        width = option.fontMetrics.horizontalAdvance(text) + 16  # type: ignore[attr-defined]
+        rect: QRect = option.rect
+        width = option.fontMetrics.horizontalAdvance(text) + 16
         narrowed = QStyleOptionViewItem(option)
-        narrowed.rect = rect.adjusted(0, 0, -width, 0)  # type: ignore[attr-defined]
+        narrowed.rect = rect.adjusted(0, 0, -width, 0)
         super().paint(painter, narrowed, index)
         painter.save()
-        palette: QPalette = option.palette  # type: ignore[attr-defined]
+        palette: QPalette = option.palette
         painter.setPen(palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text))
         painter.drawText(rect.adjusted(0, 0, -8, 0),
                          Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, text)
@@ -88,19 +97,21 @@ class TagSidebar(QListWidget):
         self._new_item.setToolTip("Drop images here, or click, to make a new tag")
         self.addItem(self._new_item)
         self._drop_target: QListWidgetItem | None = None
+        self._icons: dict[str, QIcon] = {}  # first reference file -> its small picture
 
     def set_tags(self, rows: list[TagRow]) -> None:
         current = self.current_tag()
         while self.count() > 1:
             self.takeItem(1)
         for row in rows:
-            item = QListWidgetItem(icon("tag"), row.name)
+            known = self._icons.get(row.icon_path or "")
+            item = QListWidgetItem(known or icon("tag"), row.name)
             item.setData(NAME_ROLE, row.name)
             item.setData(COUNT_ROLE, row.count)
             item.setData(ICON_PATH_ROLE, row.icon_path)
             item.setToolTip(self._tooltip(row))
             self.addItem(item)
-            if row.icon_path:
+            if row.icon_path and known is None:
                 self._loader.request(row.icon_path)
             if row.name == current:
                 self.setCurrentItem(item)
@@ -140,7 +151,8 @@ class TagSidebar(QListWidget):
                     64, 64, Qt.AspectRatioMode.KeepAspectRatio,
                     Qt.TransformationMode.SmoothTransformation,
                 )
-                item.setIcon(QIcon(pixmap))
+                self._icons[path] = QIcon(pixmap)
+                item.setIcon(self._icons[path])
 
     # Clicks and menu
     def _on_clicked(self, item: QListWidgetItem) -> None:
@@ -181,8 +193,14 @@ class TagSidebar(QListWidget):
             self._drop_target = target
             self.setCurrentItem(target) if target is not None else self.clearSelection()
 
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
+        self._drop_target = None
+        self.clearSelection()
+        super().dragLeaveEvent(event)
+
     def dropEvent(self, event: QDropEvent) -> None:
         self._drop_target = None
+        self.clearSelection()
         paths = dropped_image_paths(event.mimeData())
         if not paths:
             event.ignore()

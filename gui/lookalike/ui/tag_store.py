@@ -134,6 +134,13 @@ class TagStore:
         self._save()
         return rebuilt
 
+    def forget_references(self, name: str, files: list[str]) -> None:
+        """Drop references the backend refused: it never had them, so the backend name stays."""
+        tag = self.get(name)
+        kept = tuple(ref for ref in tag.references if ref.file not in set(files))
+        self._tags[name] = replace(tag, references=kept)
+        self._save()
+
     def rename(self, old: str, new: str) -> Tag:
         """Rename; the tag gets a fresh backend name and must be rebuilt."""
         tag = self.get(old)

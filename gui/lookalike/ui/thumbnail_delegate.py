@@ -1,4 +1,9 @@
-"""Paints one grid cell: the thumbnail (or a placeholder, or a failure mark), the name, the score."""
+"""Paints one grid cell: the thumbnail (or a placeholder, or a failure mark), name and score.
+
+Painting runs for every visible cell on every scroll step, so it is kept cheap: one model call
+per cell (the CELL role), and the placeholder and failure marks are drawn once per size and
+colour scheme into a pixmap that later cells only blit.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from lookalike.ui.icons import icon
 from lookalike.ui.thumbnail_model import Role, ThumbState
 
 PADDING = 6
+FAILED_TEXT = "Can't read"
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -22,101 +28,118 @@ class ThumbnailDelegate(QStyledItemDelegate):
     def __init__(self, thumb_size: int = 160, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.thumb_size = thumb_size
+        self._marks: dict[tuple[str, int, float, int], QPixmap] = {}
 
     def cell_size(self, font: QFont) -> QSize:
         text_height = QFontMetrics(font).height()
         return QSize(self.thumb_size + 2 * PADDING, self.thumb_size + text_height + 3 * PADDING)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: ModelIndex) -> QSize:
-        return self.cell_size(option.font)  # type: ignore[attr-defined]
+        return self.cell_size(option.font)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
+        cell_data = index.data(Role.CELL)
+        if cell_data is None:
+            return
+        pixmap, thumb_state, score, name = cell_data
+        cell: QRect = option.rect.adjusted(2, 2, -2, -2)
+        palette: QPalette = option.palette
+        state = option.state
         painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        cell: QRect = option.rect.adjusted(2, 2, -2, -2)  # type: ignore[attr-defined]
-        palette: QPalette = option.palette  # type: ignore[attr-defined]
-        state = option.state  # type: ignore[attr-defined]
-        if state & QStyle.StateFlag.State_Selected:
-            highlight = QColor(palette.color(QPalette.ColorRole.Highlight))
-            highlight.setAlpha(110)
+        if state & (QStyle.StateFlag.State_Selected | QStyle.StateFlag.State_MouseOver):
+            tint = QColor(palette.color(QPalette.ColorRole.Highlight))
+            tint.setAlpha(110 if state & QStyle.StateFlag.State_Selected else 40)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(highlight)
-            painter.drawRoundedRect(QRectF(cell), 6, 6)
-        elif state & QStyle.StateFlag.State_MouseOver:
-            hover = QColor(palette.color(QPalette.ColorRole.Highlight))
-            hover.setAlpha(40)
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(hover)
+            painter.setBrush(tint)
             painter.drawRoundedRect(QRectF(cell), 6, 6)
 
         side = self.thumb_size
-        thumb_area = QRect(cell.left() + (cell.width() - side) // 2, cell.top() + PADDING, side, side)
-        thumb_state = index.data(Role.STATE)
-        pixmap = index.data(Role.THUMBNAIL)
-        if isinstance(pixmap, QPixmap) and not pixmap.isNull():
-            self._paint_pixmap(painter, thumb_area, pixmap)
-        elif thumb_state == ThumbState.FAILED:
-            self._paint_mark(painter, thumb_area, palette, "failed", "Can't read")
+        left = cell.left() + (cell.width() - side) // 2
+        thumb_area = QRect(left, cell.top() + PADDING, side, side)
+        badge_area = thumb_area
+        if pixmap is not None:
+            badge_area = self._paint_pixmap(painter, thumb_area, pixmap)
         else:
-            self._paint_mark(painter, thumb_area, palette, "placeholder", None)
+            failed = thumb_state == ThumbState.FAILED
+            mark = self._mark("failed" if failed else "placeholder", palette,
+                              painter.device().devicePixelRatioF())
+            painter.drawPixmap(thumb_area.topLeft(), mark)
 
-        score = index.data(Role.SCORE)
-        if isinstance(score, float | int):
-            self._paint_badge(painter, thumb_area, score_text(float(score)))
+        if score is not None:
+            self._paint_badge(painter, badge_area, score_text(float(score)))
 
         name_rect = QRect(cell.left() + PADDING, thumb_area.bottom() + PADDING,
                           cell.width() - 2 * PADDING, cell.bottom() - thumb_area.bottom() - PADDING)
-        metrics = QFontMetrics(option.font)  # type: ignore[attr-defined]
-        name = metrics.elidedText(str(index.data() or ""), Qt.TextElideMode.ElideMiddle,
-                                  name_rect.width())
-        role = (QPalette.ColorRole.HighlightedText if state & QStyle.StateFlag.State_Selected
-                else QPalette.ColorRole.Text)
-        painter.setPen(palette.color(role))
-        painter.drawText(name_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, name)
+        metrics = option.fontMetrics
+        elided = metrics.elidedText(name, Qt.TextElideMode.ElideMiddle, name_rect.width())
+        # Text, not HighlightedText: the selection is a translucent tint, not a solid fill.
+        painter.setPen(palette.color(QPalette.ColorRole.Text))
+        painter.drawText(name_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
+                         elided)
         painter.restore()
 
     @staticmethod
-    def _paint_pixmap(painter: QPainter, area: QRect, pixmap: QPixmap) -> None:
+    def _paint_pixmap(painter: QPainter, area: QRect, pixmap: QPixmap) -> QRect:
+        """Draws the picture at the bottom of ``area`` (next to its name); returns where."""
         logical = pixmap.deviceIndependentSize().toSize()
-        target_size = logical.scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
-        if logical.width() <= area.width() and logical.height() <= area.height():
-            target_size = logical
+        target_size = logical
+        if logical.width() > area.width() or logical.height() > area.height():
+            target_size = logical.scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         target = QRect(0, 0, target_size.width(), target_size.height())
         target.moveCenter(area.center())
+        target.moveBottom(area.bottom())
         painter.drawPixmap(target, pixmap)
+        return target
 
-    @staticmethod
-    def _paint_mark(
-        painter: QPainter, area: QRect, palette: QPalette, name: str, text: str | None
-    ) -> None:
+    def _mark(self, name: str, palette: QPalette, ratio: float) -> QPixmap:
+        """The placeholder or failure mark for this size and palette, drawn once."""
+        key = (name, self.thumb_size, ratio, palette.color(QPalette.ColorRole.Mid).rgba())
+        cached = self._marks.get(key)
+        if cached is not None:
+            return cached
+        side = self.thumb_size
+        pixmap = QPixmap(QSize(side, side) * ratio)
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        area = QRect(0, 0, side, side)
         background = QColor(palette.color(QPalette.ColorRole.Mid))
         background.setAlpha(50)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(background)
         painter.drawRoundedRect(QRectF(area.adjusted(4, 4, -4, -4)), 6, 6)
-        side = max(16, area.width() // 3)
-        mark = QRect(0, 0, side, side)
+        mark_side = max(16, side // 3)
+        mark = QRect(0, 0, mark_side, mark_side)
         mark.moveCenter(area.center())
         icon(name).paint(painter, mark)
-        if text:
+        if name == "failed":
             painter.setPen(QColor("#d64545"))
-            below = QRect(area.left(), mark.bottom() + 4, area.width(), area.bottom() - mark.bottom())
-            painter.drawText(below, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, text)
+            below = QRect(0, mark.bottom() + 4, side, side - mark.bottom())
+            painter.drawText(below, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
+                             FAILED_TEXT)
+        painter.end()
+        if len(self._marks) > 32:  # sizes and schemes seen: a handful
+            self._marks.clear()
+        self._marks[key] = pixmap
+        return pixmap
 
     @staticmethod
     def _paint_badge(painter: QPainter, area: QRect, text: str) -> None:
-        font = painter.font()
+        painter.save()
+        font = QFont(painter.font())
         font.setBold(True)
         painter.setFont(font)
         metrics = QFontMetrics(font)
         width = metrics.horizontalAdvance(text) + 10
         height = metrics.height() + 4
         badge = QRectF(area.right() - width - 4, area.top() + 4, width, height)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor(20, 20, 20, 190))
         painter.drawRoundedRect(badge, height / 2, height / 2)
         painter.setPen(QColor("white"))
         painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
-        font.setBold(False)
-        painter.setFont(font)
+        painter.restore()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from PySide6.QtCore import QPoint, QSize, Qt, QUrl, Signal
@@ -34,7 +35,9 @@ class ThumbnailGrid(QListView):
         self.setSpacing(2)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._show_menu)
-        self.doubleClicked.connect(lambda index: self.preview_requested.emit(index.data(Role.PATH)))
+        self.doubleClicked.connect(
+            lambda index: self.preview_requested.emit(index.data(Role.PATH))
+        )
         self._delegate = ThumbnailDelegate(parent=self)
         self.setItemDelegate(self._delegate)
         self.setModel(model)
@@ -76,7 +79,7 @@ class ThumbnailGrid(QListView):
         menu.addAction("Find similar", lambda: self.find_similar_requested.emit(paths[0]))
         tags = menu.addMenu("Add to tag")
         for name in self.tag_names:
-            tags.addAction(name, lambda name=name: self.add_to_tag_requested.emit(name, paths))
+            tags.addAction(name, functools.partial(self.add_to_tag_requested.emit, name, paths))
         if self.tag_names:
             tags.addSeparator()
         tags.addAction("New tag…", lambda: self.add_to_tag_requested.emit("", paths))

@@ -8,11 +8,11 @@ screen, not what is in the list.
 from __future__ import annotations
 
 import logging
+import os
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
-from pathlib import Path
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -41,12 +41,21 @@ class Role(IntEnum):
     SCORE = Qt.ItemDataRole.UserRole + 3
     THUMBNAIL = Qt.ItemDataRole.UserRole + 4
     STATE = Qt.ItemDataRole.UserRole + 5
+    CELL = Qt.ItemDataRole.UserRole + 6  # (pixmap or None, state, score, file name): one call
 
 
 class ThumbState(IntEnum):
     LOADING = 0
     READY = 1
     FAILED = 2
+
+
+_CELL = int(Role.CELL)
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+
+
+def file_name(path: str) -> str:
+    return path.rsplit(os.sep, 1)[-1] if os.sep in path else path
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +102,7 @@ class ThumbnailModel(QAbstractListModel):
         super().__init__()
         self._loader = loader
         self._items: list[GridItem] = []
-        self._rows_by_path: dict[str, list[int]] = {}
+        self._rows_by_path: dict[str, int] = {}
         self._pixmaps = PixmapCache()
         self._failed: dict[str, str] = {}
         self._requested: set[str] = set()
@@ -105,9 +114,9 @@ class ThumbnailModel(QAbstractListModel):
     def set_items(self, items: Sequence[GridItem]) -> None:
         self.beginResetModel()
         self._items = list(items)
-        self._rows_by_path = {}
-        for row, item in enumerate(self._items):
-            self._rows_by_path.setdefault(item.path, []).append(row)
+        # One row per path (a grid never lists a file twice); a comprehension keeps a
+        # 100 000-item reset within a few milliseconds of the GUI thread.
+        self._rows_by_path = {item.path: row for row, item in enumerate(self._items)}
         self._requested.clear()
         self._loader.cancel_pending()
         self.endResetModel()
@@ -117,6 +126,15 @@ class ThumbnailModel(QAbstractListModel):
 
     def item(self, row: int) -> GridItem:
         return self._items[row]
+
+    def clear_thumbnails(self) -> None:
+        """Drop every pixmap (the thumbnail size changed): visible cells ask again."""
+        self._pixmaps = PixmapCache()
+        self._requested.clear()
+        self._loader.cancel_pending()
+        if self._items:
+            self.dataChanged.emit(self.index(0), self.index(len(self._items) - 1),
+                                  [Role.THUMBNAIL, Role.STATE])
 
     def forget_thumbnail(self, path: str) -> None:
         """Drop a failure mark so the file is tried again (after it was fixed, say)."""
@@ -131,8 +149,15 @@ class ThumbnailModel(QAbstractListModel):
         if not index.isValid() or not 0 <= index.row() < len(self._items):
             return None
         item = self._items[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return Path(item.path).name
+        if role == _CELL:  # the delegate's one call per painted cell: keep it first and cheap
+            pixmap = self._thumbnail(item.path)
+            if pixmap is not None:
+                state = ThumbState.READY
+            else:
+                state = ThumbState.FAILED if item.path in self._failed else ThumbState.LOADING
+            return (pixmap, state, item.score, file_name(item.path))
+        if role == _DISPLAY:
+            return file_name(item.path)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(item)
         if role == Role.PATH:
@@ -209,6 +234,7 @@ class ThumbnailModel(QAbstractListModel):
         return self._failed.get(path)
 
     def _changed(self, path: str) -> None:
-        for row in self._rows_by_path.get(path, ()):
+        row = self._rows_by_path.get(path)
+        if row is not None:
             index = self.index(row)
-            self.dataChanged.emit(index, index, [Role.THUMBNAIL, Role.STATE])
+            self.dataChanged.emit(index, index, [Role.THUMBNAIL, Role.STATE, Role.CELL])

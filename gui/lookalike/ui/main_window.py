@@ -1,0 +1,561 @@
+"""The main window: search bar on top, tags on the left, the thumbnail grid in the middle.
+
+It builds the widgets and wires them to the controllers (search, tags, indexing); the backend is
+reached only through the :class:`BackendBridge`, whose worker thread runs every client call.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QSlider,
+    QSplitter,
+    QStackedWidget,
+    QToolBar,
+    QToolButton,
+    QWidget,
+)
+
+from lookalike.client import path_to_image_id
+from lookalike.ui.backend_session import Backend
+from lookalike.ui.backend_worker import BackendBridge
+from lookalike.ui.background import TaskRunner
+from lookalike.ui.credentials import CredentialStore
+from lookalike.ui.duplicates_view import DuplicatesView
+from lookalike.ui.icons import app_icon
+from lookalike.ui.indexing import IndexingController
+from lookalike.ui.indexing_status import IndexingStatus
+from lookalike.ui.library import Library, list_images
+from lookalike.ui.preview import PreviewDialog
+from lookalike.ui.problems_panel import ProblemsPanel
+from lookalike.ui.prompts import Prompts
+from lookalike.ui.references_dialog import ReferencesDialog
+from lookalike.ui.result_filter import Hit
+from lookalike.ui.search_bar import SearchBar
+from lookalike.ui.search_controller import SearchController
+from lookalike.ui.settings import LOCAL, AppSettings, BackendChoice
+from lookalike.ui.settings_dialog import SettingsDialog, SettingsResult
+from lookalike.ui.tag_controller import TagController
+from lookalike.ui.tag_sidebar import TagSidebar
+from lookalike.ui.tag_store import TagStore
+from lookalike.ui.thumbnail_grid import ThumbnailGrid
+from lookalike.ui.thumbnail_loader import ThumbnailLoader
+from lookalike.ui.thumbnail_model import GridItem, ThumbnailModel
+from lookalike.ui.welcome_panel import WelcomePanel
+
+log = logging.getLogger(__name__)
+
+ZOOM_MIN, ZOOM_MAX, ZOOM_STEP = 64, 384, 32
+BackendFactory = Callable[[BackendChoice, str], Callable[[], Backend]]  # choice, secret
+
+
+@dataclass(frozen=True, slots=True)
+class AppPaths:
+    """Where the app keeps things (platformdirs in the app, temporary folders in tests)."""
+
+    data_dir: Path
+    cache_dir: Path
+    log_dir: Path
+    config_dir: Path
+
+
+def thumbnail_pixels(size: int, ratio: float) -> int:
+    """Decoded thumbnail size for a cell of ``size`` logical pixels: one device pixel each.
+
+    Exactly the cell's size, so painting is a plain copy (scaling 40 pixmaps per scroll step
+    costs more than decoding again after a zoom); sharp on HiDPI screens.
+    """
+    return max(16, round(size * ratio))
+
+
+def scan_folder(folder: str, storage_root: Path) -> list[GridItem]:
+    """A folder's images as grid items (runs on a worker thread)."""
+    items = []
+    for path in list_images(Path(folder)):
+        try:
+            image_id = path_to_image_id(Path(path), storage_root)
+        except ValueError:
+            image_id = path
+        items.append(GridItem(path, image_id))
+    return items
+
+
+class MainWindow(QMainWindow):
+    ready = Signal()  # the backend answered for the first time
+
+    def __init__(
+        self,
+        settings: AppSettings,
+        paths: AppPaths,
+        backend_factory: BackendFactory,
+        credentials: CredentialStore | None = None,
+        prompts: Prompts | None = None,
+        health_interval_ms: int = 3000,
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle("Lookalike")
+        self.setWindowIcon(app_icon())
+        self.setObjectName("mainWindow")
+        self.settings = settings
+        self.paths = paths
+        self.prompts = prompts or Prompts(self)
+        self.credentials = credentials or CredentialStore(paths.config_dir / "credentials.json")
+        self._backend_factory = backend_factory
+        self._health_interval_ms = health_interval_ms
+        self.storage_root = Path(Path.home().anchor)
+        self.library = Library(paths.data_dir)
+        self.tag_store = TagStore(paths.data_dir)
+        self._files: dict[str, list[GridItem]] = {}
+        self._scans = TaskRunner(1, self)
+        self._connected_once = False
+        self._pixels_applied = False
+
+        self.bridge = self._make_bridge()
+        self.loader = ThumbnailLoader(paths.cache_dir / "thumbnails", parent=self)
+        self.icon_loader = ThumbnailLoader(paths.cache_dir / "thumbnails", pixel_size=128,
+                                           max_threads=1, parent=self)
+        self.model = ThumbnailModel(self.loader, self.devicePixelRatioF())
+        self._build_widgets()
+        self.search = SearchController(
+            self.bridge, self.tag_store, self.model, self.search_bar, self.library_items, self
+        )
+        self.tags = TagController(self.bridge, self.tag_store, self.sidebar, self.prompts, self)
+        self.indexing = IndexingController(self.bridge, self.library, parent=self)
+        self.duplicates = DuplicatesView(self.bridge, self)
+        self._wire()
+        self._build_menus()
+        self._restore_state()
+        self.set_thumb_size(settings.thumb_size())
+        self._show_problems()
+        self._update_page()
+        self._on_tags_changed()
+
+    # Construction
+    def _make_bridge(self) -> BackendBridge:
+        choice = self.settings.backend()
+        secret = self.credentials.load(choice.client_id) or "" if choice.kind != LOCAL else ""
+        bridge = BackendBridge(self._backend_factory(choice, secret), self._health_interval_ms,
+                               self)
+        bridge.kind = choice.kind  # known before it connects: indexing picks its way by it
+        bridge.connected.connect(self._on_connected)
+        bridge.connection_failed.connect(self._on_connection_failed)
+        bridge.status_message.connect(self.show_status)
+        bridge.error.connect(self.show_status)
+        return bridge
+
+    def _build_widgets(self) -> None:
+        self.search_bar = SearchBar(self)
+        self.search_bar.set_threshold(self.settings.threshold())
+        self.search_bar.max_count.setValue(self.settings.max_count())
+        toolbar = QToolBar("Search", self)
+        toolbar.setObjectName("searchToolbar")
+        toolbar.setMovable(False)
+        toolbar.addWidget(self.search_bar)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
+
+        self.sidebar = TagSidebar(self.icon_loader, self)
+        self.grid = ThumbnailGrid(self.model, self)
+        self.grid.installEventFilter(self)
+        self.welcome = WelcomePanel(self)
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.welcome)
+        self.stack.addWidget(self.grid)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(self.sidebar)
+        self.splitter.addWidget(self.stack)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([220, 980])
+        self.setCentralWidget(self.splitter)
+
+        self.problems = ProblemsPanel(self)
+        self.problems_dock = QDockWidget("Problems", self)
+        self.problems_dock.setObjectName("problemsDock")
+        self.problems_dock.setWidget(self.problems)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.problems_dock)
+        self.problems_dock.hide()
+
+        status = self.statusBar()
+        self.message = QLabel(self)
+        status.addWidget(self.message, 1)
+        self.indexing_status = IndexingStatus(self)
+        status.addPermanentWidget(self.indexing_status)
+        self.problems_button = QToolButton(self)
+        self.problems_button.setAutoRaise(True)
+        self.problems_button.clicked.connect(self.toggle_problems)
+        status.addPermanentWidget(self.problems_button)
+        self.backend_label = QLabel("Starting the search service…", self)
+        status.addPermanentWidget(self.backend_label)
+        self.zoom = QSlider(Qt.Orientation.Horizontal, self)
+        self.zoom.setRange(ZOOM_MIN, ZOOM_MAX)
+        self.zoom.setSingleStep(16)
+        self.zoom.setPageStep(ZOOM_STEP)
+        self.zoom.setMaximumWidth(120)
+        self.zoom.setToolTip("Thumbnail size")
+        self.zoom.valueChanged.connect(self.set_thumb_size)
+        self._zoom_settle = QTimer(self)
+        self._zoom_settle.setSingleShot(True)
+        self._zoom_settle.setInterval(250)
+        self._zoom_settle.timeout.connect(self._apply_thumbnail_pixels)
+        status.addPermanentWidget(self.zoom)
+
+    def _wire(self) -> None:
+        self.search.status.connect(self.show_status)
+        self.tags.status.connect(self.show_status)
+        self.tags.tags_changed.connect(self._on_tags_changed)
+        self.sidebar.tag_activated.connect(self.search_tag)
+        self.sidebar.references_requested.connect(self.show_references)
+        self.search_bar.threshold_changed.connect(self.tags.set_threshold)
+        self.tags.set_threshold(self.search_bar.query().threshold)
+        self.grid.find_similar_requested.connect(self.find_similar)
+        self.grid.add_to_tag_requested.connect(self.tags.add_files)
+        self.grid.preview_requested.connect(self.preview)
+        self.welcome.add_folder_requested.connect(self.ask_add_folder)
+        self.welcome.folders_dropped.connect(self._add_folders)
+        self.indexing.started.connect(lambda: self.indexing_status.show())
+        self.indexing.progress.connect(self.indexing_status.show_progress)
+        self.indexing.finished.connect(self._on_indexing_finished)
+        self.indexing.problems_changed.connect(self._show_problems)
+        self.indexing_status.cancel_requested.connect(self.indexing.cancel)
+        self.problems.clear_requested.connect(self._clear_problems)
+        self.problems.show_requested.connect(self.preview)
+        self.duplicates.show_group.connect(self._show_duplicates_group)
+        self.duplicates.preview_requested.connect(self.preview)
+
+    def _action(
+        self, menu: QMenu, text: str, slot: Callable[[], object],
+        shortcut: QKeySequence.StandardKey | str | None = None,
+    ) -> QAction:
+        action = QAction(text, self)
+        if isinstance(shortcut, QKeySequence.StandardKey):
+            action.setShortcuts(shortcut)
+        elif shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(lambda _checked=False: slot())
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self._action(file_menu, "&Add folder…", self.ask_add_folder, QKeySequence.StandardKey.Open)
+        self._action(file_menu, "&Rescan library", self.rescan, QKeySequence.StandardKey.Refresh)
+        self.remove_menu = file_menu.addMenu("Remove folder")
+        self.remove_menu.aboutToShow.connect(self._fill_remove_menu)
+        file_menu.addSeparator()
+        self._action(file_menu, "&Settings…", self.open_settings,
+                     QKeySequence.StandardKey.Preferences)
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        edit_menu = bar.addMenu("&Edit")
+        self._action(edit_menu, "&Find…", self.search_bar.focus_search,
+                     QKeySequence.StandardKey.Find)
+        self._action(edit_menu, "&Copy path", self.grid.copy_selected_paths)
+        self._action(edit_menu, "Select &all", self.grid.selectAll,
+                     QKeySequence.StandardKey.SelectAll)
+
+        view_menu = bar.addMenu("&View")
+        self._action(view_menu, "Zoom &in", lambda: self.zoom.setValue(self.zoom.value()
+                                                                       + ZOOM_STEP),
+                     QKeySequence.StandardKey.ZoomIn)
+        self._action(view_menu, "Zoom &out", lambda: self.zoom.setValue(self.zoom.value()
+                                                                        - ZOOM_STEP),
+                     QKeySequence.StandardKey.ZoomOut)
+        self._action(view_menu, "Show the whole &library", self.show_library)
+        view_menu.addSeparator()
+        view_menu.addAction(self.problems_dock.toggleViewAction())
+        self._action(view_menu, "Find &duplicates…", self.show_duplicates)
+
+        tags_menu = bar.addMenu("&Tags")
+        self._action(tags_menu, "&New tag…", lambda: self.tags.add_files("", []),
+                     QKeySequence.StandardKey.New)
+        self._action(tags_menu, "&Rename tag…", self._rename_current_tag)
+        self._action(tags_menu, "&Delete tag", self._delete_current_tag)
+
+    # Library
+    def library_items(self) -> list[GridItem]:
+        seen: set[str] = set()
+        items = []
+        for folder in self.library.folders():
+            for item in self._files.get(folder, ()):
+                if item.path not in seen:
+                    seen.add(item.path)
+                    items.append(item)
+        return items
+
+    def start(self) -> None:
+        """Connect to the backend and scan the library (called once the window is shown)."""
+        self.bridge.start()
+        for folder in self.library.folders():
+            self._scan(folder)
+
+    def ask_add_folder(self) -> None:
+        folder = self.prompts.ask_folder("Add a folder of images")
+        if folder:
+            self.add_folder(folder)
+
+    def _add_folders(self, folders: list[str]) -> None:
+        for folder in folders:
+            self.add_folder(folder)
+
+    def add_folder(self, folder: str) -> None:
+        path = Path(os.path.abspath(folder))
+        if not path.is_dir():
+            self.prompts.error("Add folder", f"Can't add {folder}: it is not a folder")
+            return
+        if not self.library.add_folder(path):
+            self.show_status(f"{path} is already in the library")
+            return
+        self._files = {f: items for f, items in self._files.items()
+                       if f in self.library.folders()}
+        self._update_page()
+        self._scan(str(path))
+
+    def remove_folder(self, folder: str) -> None:
+        # TODO: the search context keeps the folder's images, so searches can still find them;
+        # delete their features too (one call per image) in the background.
+        self.library.remove_folder(folder)
+        self._files.pop(folder, None)
+        self._show_problems()
+        self._update_page()
+        self.search.refresh()
+
+    def rescan(self) -> None:
+        for folder in self.library.folders():
+            self._scan(folder)
+
+    def _scan(self, folder: str) -> None:
+        self.show_status(f"Listing {folder}…")
+        root = self.storage_root
+        self._scans.run(
+            lambda: scan_folder(folder, root),
+            lambda items: self._on_scanned(folder, items),
+            lambda error: self.show_status(f"Can't list {folder}: {error}"),
+        )
+
+    def _on_scanned(self, folder: str, items: object) -> None:
+        if folder not in self.library.folders():
+            return
+        self._files[folder] = list(items)  # type: ignore[call-overload]
+        self.library.prune_problems(item.path for f in self._files.values() for item in f)
+        self._show_problems()
+        if not self.search.is_showing_results():
+            self.search.show_library()
+        self.indexing.index(folder, [item.path for item in self._files[folder]])
+
+    def _fill_remove_menu(self) -> None:
+        self.remove_menu.clear()
+        for folder in self.library.folders():
+            self.remove_menu.addAction(folder, functools.partial(self.remove_folder, folder))
+        if not self.library.folders():
+            self.remove_menu.addAction("No folders").setEnabled(False)
+
+    def _update_page(self) -> None:
+        self.stack.setCurrentWidget(self.welcome if self.library.is_empty() else self.grid)
+
+    def _on_indexing_finished(self, cancelled: bool) -> None:
+        self.indexing_status.hide()
+        self.show_status("Indexing cancelled" if cancelled else "Library indexed")
+        self.tags.forget_counts()
+        self.tags.refresh_counts()
+        if self.search.is_showing_results():
+            self.search.search()
+
+    # Problems
+    def _show_problems(self) -> None:
+        problems = self.library.problems()
+        self.problems.set_problems(problems)
+        self.problems_button.setText(f"⚠ {len(problems)} problems" if problems else "")
+        self.problems_button.setVisible(bool(problems))
+
+    def _clear_problems(self) -> None:
+        self.library.clear_problems()
+        self._show_problems()
+
+    def toggle_problems(self) -> None:
+        self.problems_dock.setVisible(not self.problems_dock.isVisible())
+
+    # Searching
+    def search_tag(self, name: str) -> None:
+        self.search_bar.set_tags([name])
+        self.search.search()
+
+    def find_similar(self, path: str) -> None:
+        self.search_bar.set_image(path)
+        self.search.search()
+
+    def show_library(self) -> None:
+        self.search_bar.set_tags([])
+        self.search.show_library()
+
+    def _on_tags_changed(self) -> None:
+        self.search_bar.tags_edit.set_tag_names(self.tags.names())
+        self.grid.tag_names = self.tags.names()
+        if self.search.is_showing_results():
+            self.search.search()
+
+    def _show_duplicates_group(self, hits: list[Hit]) -> None:
+        self.model.set_items([GridItem(h.path, h.image_id, h.similarity) for h in hits])
+        self.show_status(f"A group of {len(hits)} duplicates")
+
+    # Tags
+    def _rename_current_tag(self) -> None:
+        name = self.sidebar.current_tag()
+        if name:
+            self.tags.rename(name)
+
+    def _delete_current_tag(self) -> None:
+        name = self.sidebar.current_tag()
+        if name:
+            self.tags.delete(name)
+
+    def show_references(self, name: str) -> ReferencesDialog:
+        tag = self.tag_store.get(name)
+        dialog = ReferencesDialog(
+            name, [(ref.file, ref.source) for ref in tag.references], self.icon_loader, self
+        )
+        dialog.remove_requested.connect(self.tags.remove_reference)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    # Dialogs
+    def preview(self, path: str) -> PreviewDialog:
+        dialog = PreviewDialog(path, self)
+        dialog.show()
+        return dialog
+
+    def show_duplicates(self) -> None:
+        self.duplicates.show()
+        self.duplicates.raise_()
+
+    def open_settings(self) -> None:
+        choice = self.settings.backend()
+        contexts = {kind: self.settings.context_id(kind) for kind in ("local", "cloud")}
+        dialog = SettingsDialog(choice, self.credentials, contexts, parent=self)
+        if dialog.exec() != SettingsDialog.DialogCode.Accepted:
+            return
+        self.apply_settings(dialog.result_settings())
+
+    def apply_settings(self, result: SettingsResult) -> None:
+        old = self.settings.backend()
+        new = result.choice
+        old_secret = self.credentials.load(old.client_id) or ""
+        if new.kind != LOCAL and new.client_id:
+            where = self.credentials.save(new.client_id, result.secret,
+                                          to_file=result.secret_to_file)
+            log.info("The cloud secret is kept in: %s", where)
+        self.settings.set_backend(new)
+        if new == old and result.secret == old_secret:
+            return
+        self.reconnect()
+
+    def reconnect(self) -> None:
+        """Stop the current backend and connect to the one the settings name."""
+        self.indexing.cancel()
+        self.bridge.close()
+        self.bridge.deleteLater()
+        self._connected_once = False
+        self.backend_label.setText("Connecting…")
+        self.bridge = self._make_bridge()
+        for owner in (self.search, self.tags, self.indexing, self.duplicates):
+            owner.set_bridge(self.bridge)
+        self.bridge.start()
+        for folder in self.library.folders():
+            if folder in self._files:
+                self.indexing.index(folder, [item.path for item in self._files[folder]])
+
+    # Backend events
+    def _on_connected(self, context_id: str, kind: str) -> None:
+        self.settings.set_context_id(kind, context_id)
+        name = "Local engine" if kind == LOCAL else "Aspose Cloud"
+        self.backend_label.setText(f"{name} · context {context_id[:8]}")
+        self.backend_label.setToolTip(f"Search context {context_id}")
+        self.tags.sync_context(context_id)
+        if not self._connected_once:
+            self._connected_once = True
+            self.ready.emit()
+
+    def _on_connection_failed(self, message: str) -> None:
+        self.backend_label.setText("Not connected")
+        self.show_status(message)
+        log.error("%s", message)
+
+    def show_status(self, text: str) -> None:
+        self.message.setText(text)
+
+    # Zoom
+    def set_thumb_size(self, size: int) -> None:
+        size = max(ZOOM_MIN, min(ZOOM_MAX, size))
+        if self.zoom.value() != size:
+            self.zoom.setValue(size)  # comes back here through valueChanged
+            return
+        self.grid.set_thumb_size(size)
+        if not self._pixels_applied:  # the first size: no thumbnails yet, apply at once
+            self._apply_thumbnail_pixels()
+        else:  # dragging the slider: decode again once it rests
+            self._zoom_settle.start()
+
+    def _apply_thumbnail_pixels(self) -> None:
+        self._pixels_applied = True
+        pixels = thumbnail_pixels(self.grid.thumb_size(), self.devicePixelRatioF())
+        if pixels != self.loader.pixel_size:
+            self.loader.pixel_size = pixels
+            self.model.device_pixel_ratio = self.devicePixelRatioF()
+            self.model.clear_thumbnails()
+
+    # Window state
+    def _restore_state(self) -> None:
+        geometry = self.settings.window_bytes("geometry")
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1280, 820)
+        state = self.settings.window_bytes("state")
+        if state is not None:
+            self.restoreState(state)
+        splitter = self.settings.window_bytes("splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+
+    def save_state(self) -> None:
+        self.settings.set_window_bytes("geometry", self.saveGeometry())
+        self.settings.set_window_bytes("state", self.saveState())
+        self.settings.set_window_bytes("splitter", self.splitter.saveState())
+        query = self.search_bar.query()
+        self.settings.set_threshold(query.threshold)
+        self.settings.set_max_count(query.max_count)
+        self.settings.set_thumb_size(self.grid.thumb_size())
+        self.settings.sync()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.grid and event.type() == QEvent.Type.DevicePixelRatioChange:
+            QTimer.singleShot(0, self._apply_thumbnail_pixels)
+        return super().eventFilter(watched, event)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_state()
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Stop every thread and the backend; safe to call twice."""
+        self.indexing.stop()
+        self._scans.shutdown()
+        self.bridge.close()
+        self.loader.shutdown()
+        self.icon_loader.shutdown()
+
+    def current_widget(self) -> QWidget | None:
+        return self.stack.currentWidget()

@@ -1,0 +1,58 @@
+"""Small builders for the window tests: photo folders and synthetic drops."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from PIL import Image
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QWidget
+
+from lookalike.client import path_to_image_id
+
+ANCHOR = Path(Path.home().anchor)
+
+
+def image_id(path: Path) -> str:
+    return path_to_image_id(path, ANCHOR)
+
+
+def make_photos(folder: Path, names: Sequence[str], size: tuple[int, int] = (64, 48)) -> Path:
+    """JPEGs of distinct colours; names starting with "broken" get text instead of pixels."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for number, name in enumerate(names):
+        path = folder / name
+        if name.startswith("broken"):
+            path.write_text("not an image")
+            continue
+        colour = ((number * 70) % 256, (number * 130) % 256, (number * 30 + 90) % 256)
+        Image.new("RGB", size, colour).save(path, quality=90)
+    return folder
+
+
+def file_mime(paths: Sequence[Path]) -> QMimeData:
+    """What a file manager's drag carries: file URLs."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path)) for path in paths])
+    return mime
+
+
+def drop(target: QWidget, position: QPoint, mime: QMimeData) -> bool:
+    """Enter, move and drop ``mime`` at ``position``; True if the drop was accepted."""
+    point = QPointF(position)
+    actions = Qt.DropAction.CopyAction
+    buttons = Qt.MouseButton.LeftButton
+    modifiers = Qt.KeyboardModifier.NoModifier
+    try:  # Qt 6.12 takes a QPointF (the QPoint form is deprecated there); 6.11 only a QPoint
+        enter = QDragEnterEvent(point, actions, mime, buttons, modifiers)
+        move = QDragMoveEvent(point, actions, mime, buttons, modifiers)
+    except TypeError:
+        enter = QDragEnterEvent(position, actions, mime, buttons, modifiers)
+        move = QDragMoveEvent(position, actions, mime, buttons, modifiers)
+    QApplication.sendEvent(target, enter)
+    QApplication.sendEvent(target, move)
+    event = QDropEvent(point, actions, mime, buttons, modifiers)
+    QApplication.sendEvent(target, event)
+    return event.isAccepted()

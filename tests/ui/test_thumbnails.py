@@ -1,0 +1,151 @@
+"""Thumbnails: upright per EXIF, cached on disk, a failure mark for bad files, HiDPI, zoom."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
+
+from lookalike.ui.main_window import thumbnail_pixels
+from lookalike.ui.thumbnail_loader import ThumbnailError, ThumbnailLoader, load_thumbnail
+from lookalike.ui.thumbnail_model import GridItem, Role, ThumbnailModel, ThumbState
+from tests.ui.conftest import QtMessages
+from tests.ui.helpers import make_photos
+
+BAD = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "bad-images"
+
+
+def mean_difference(a: QImage, b: QImage) -> float:
+    """Mean absolute difference of two same-size images' grey levels (0-255)."""
+    assert a.size() == b.size()
+    grey_a = a.convertToFormat(QImage.Format.Format_Grayscale8)
+    grey_b = b.convertToFormat(QImage.Format.Format_Grayscale8)
+    total = 0
+    for y in range(grey_a.height()):
+        for x in range(grey_a.width()):
+            total += abs(grey_a.pixelColor(x, y).red() - grey_b.pixelColor(x, y).red())
+    return total / (grey_a.width() * grey_a.height())
+
+
+def test_thumbnails_are_upright_per_exif() -> None:
+    rectangle = load_thumbnail(BAD / "pillow__orientation_rectangle.jpg", 64, None)
+    assert (rectangle.width(), rectangle.height()) == (1, 2)  # stored 2x1, Orientation=8
+
+    upright = load_thumbnail(BAD / "pillow__hopper.jpg", 32, None)
+    for number in (3, 6, 8):
+        turned = load_thumbnail(BAD / f"pillow__hopper_orientation_{number}.jpg", 32, None)
+        assert mean_difference(upright, turned) < 12, number
+
+
+def test_heic_photos_get_thumbnails_through_pillow() -> None:
+    image = load_thumbnail(BAD / "heif__L_exif_xmp_iptc.heic", 64, None)
+    assert not image.isNull() and max(image.width(), image.height()) <= 64
+
+
+def test_thumbnails_are_cached_on_disk_and_renewed_when_the_file_changes(
+    tmp_path: Path,
+) -> None:
+    photo = make_photos(tmp_path / "p", ["a.jpg"], size=(300, 200)) / "a.jpg"
+    cache = tmp_path / "cache"
+
+    first = load_thumbnail(photo, 128, cache)
+
+    assert (first.width(), first.height()) == (128, 85)
+    cached = list(cache.rglob("*.jpg"))
+    assert len(cached) == 1
+    Image.new("RGB", (100, 300), "red").save(photo)
+    second = load_thumbnail(photo, 128, cache)
+    assert second.height() == 128 and second.width() in (42, 43)  # 100 x 300 fitted to 128
+    assert len(list(cache.rglob("*.jpg"))) == 2
+
+
+def test_a_bad_file_raises_a_reason_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(ThumbnailError, match=r"Can't read pillow__truncated_image\.png: "):
+        load_thumbnail(BAD / "pillow__truncated_image.png", 64, None)
+    with pytest.raises(ThumbnailError, match=r"Can't read gone\.jpg: No such file"):
+        load_thumbnail(tmp_path / "gone.jpg", 64, None)
+
+
+def test_every_bad_image_gives_a_thumbnail_or_a_reason(
+    tmp_path: Path, fail_on_qt_warnings: QtMessages
+) -> None:
+    """None of the shared bad files crashes or hangs the loader; each ends one way or the other."""
+    files = sorted(p for p in BAD.iterdir() if p.suffix not in (".txt", ".tsv"))
+    outcomes = {}
+    for path in files:
+        try:
+            image = load_thumbnail(path, 96, tmp_path / "cache")
+        except ThumbnailError as error:
+            assert str(error).startswith(f"Can't read {path.name}: ")
+            outcomes[path.name] = "failed"
+        else:
+            assert 0 < max(image.width(), image.height()) <= 96
+            outcomes[path.name] = "ok"
+    assert outcomes["pillow__decompression_bomb.gif"] == "failed"
+    assert outcomes["pillow__reallybig.bmp"] == "failed"
+    assert outcomes["heif__pug.heic"] == "ok"
+    # Qt's image plugins warn about these corrupt files by design: expected here, and only here.
+    fail_on_qt_warnings.warnings.clear()
+
+
+def test_the_model_shows_a_placeholder_then_the_thumbnail_or_a_failure_mark(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    folder = make_photos(tmp_path / "p", ["good.jpg", "broken.jpg"])
+    loader = ThumbnailLoader(tmp_path / "cache")
+    model = ThumbnailModel(loader, device_pixel_ratio=2.0)
+    model.set_items([GridItem(str(folder / "good.jpg"), "good"),
+                     GridItem(str(folder / "broken.jpg"), "broken")])
+    good, broken = model.index(0), model.index(1)
+
+    assert good.data(Role.THUMBNAIL) is None  # asks the loader
+    assert good.data(Role.STATE) == ThumbState.LOADING
+    broken.data(Role.THUMBNAIL)
+
+    qtbot.waitUntil(lambda: good.data(Role.STATE) == ThumbState.READY, timeout=5000)
+    qtbot.waitUntil(lambda: broken.data(Role.STATE) == ThumbState.FAILED, timeout=5000)
+    pixmap = good.data(Role.THUMBNAIL)
+    assert pixmap.devicePixelRatio() == 2.0
+    assert "Can't read broken.jpg" in broken.data(Qt.ItemDataRole.ToolTipRole)
+    loader.shutdown()
+
+
+def test_hidpi_thumbnails_are_decoded_at_device_pixels() -> None:
+    assert thumbnail_pixels(160, 1.0) == 160
+    assert thumbnail_pixels(160, 2.0) == 320
+    assert thumbnail_pixels(100, 1.5) == 150
+
+
+def test_zoom_changes_cell_and_decode_size(make_harness: Any, qtbot: Any, tmp_path: Path) -> None:
+    h = make_harness()
+    window = h.window
+    before = window.grid.gridSize()
+
+    window.zoom.setValue(288)
+
+    assert window.grid.thumb_size() == 288
+    assert window.grid.gridSize().width() > before.width()
+    expected = thumbnail_pixels(288, window.devicePixelRatioF())
+    qtbot.waitUntil(lambda: window.loader.pixel_size == expected, timeout=2000)
+    window.zoom.setValue(10_000)
+    assert window.grid.thumb_size() == 384
+
+
+def test_the_grid_paints_placeholders_thumbnails_and_failures(
+    make_harness: Any, qtbot: Any, tmp_path: Path
+) -> None:
+    folder = make_photos(tmp_path / "photos", ["a.jpg", "broken.jpg"], size=(400, 300))
+    h = make_harness()
+    with qtbot.waitSignal(h.window.indexing.finished, timeout=10_000):
+        h.window.add_folder(str(folder))
+    h.window.grid.grab()  # paints every visible cell: asks for their thumbnails
+
+    model = h.window.model
+    qtbot.waitUntil(lambda: model.index(0).data(Role.STATE) == ThumbState.READY, timeout=5000)
+    qtbot.waitUntil(lambda: model.index(1).data(Role.STATE) == ThumbState.FAILED, timeout=5000)
+    image = h.window.grid.grab().toImage()
+    assert not image.isNull()
