@@ -344,10 +344,23 @@ class ImagingClient:
         response = self._call_extension(context_id, "images", "list a context's images")
         return models.parse_image_ids(self._json(response))
 
-    def _call_extension(self, context_id: str, name: str, what: str) -> requests.Response:
-        """GET one of Lookalike's additions to the context's API, telling "unsupported" apart."""
+    def cancel_extraction(self, context_id: str) -> None:
+        """Stop a running folder extraction: Lookalike's extension, UnsupportedError elsewhere.
+
+        Files already indexed stay indexed; the context reports ``cancelled`` in its progress.
+        """
+        self._call_extension(
+            context_id, "features/cancel", "cancel a feature extraction", method="POST"
+        )
+
+    def _call_extension(
+        self, context_id: str, name: str, what: str, *, method: str = "GET"
+    ) -> requests.Response:
+        """Call one of Lookalike's additions to the context's API, telling "unsupported" apart."""
         try:
-            return self._call("GET", f"{SEARCH}/{segment(context_id)}/{name}")
+            return self._call(
+                method, f"{SEARCH}/{segment(context_id)}/{name}", idempotent=True
+            )
         except ApiError as exc:
             if exc.status not in (404, 405):
                 raise

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from lookalike.client import IDLE, ApiError
+from lookalike.client import IDLE, ApiError, UnsupportedError
 from lookalike.ui.backend_session import Session
 from lookalike.ui.result_filter import Hit
 
@@ -126,12 +126,10 @@ def index_status(session: Session) -> IndexStatus:
 
 def cancel_indexing(session: Session) -> bool:
     """Ask the server to stop extracting; False if it has no way to (Aspose Cloud)."""
-    # TODO: the client has no cancel call yet; the local service needs an endpoint over
-    # Engine.cancel, and the client a method for it (named cancel_extraction here).
-    cancel = getattr(session.client, "cancel_extraction", None)
-    if cancel is None:
+    try:
+        session.client.cancel_extraction(session.context_id)
+    except UnsupportedError:
         return False
-    cancel(session.context_id)
     return True
 
 
