@@ -1,7 +1,7 @@
 """Command line: ``lookalike`` opens the window, ``lookalike serve`` runs the HTTP service.
 
-The frozen app has a single executable, so the desktop window starts its own local service by running
-this same entry point with ``serve``.
+The frozen app has a single executable, so the desktop window starts its own local service by
+running this same entry point with ``serve``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,28 @@ from pathlib import Path
 from lookalike import __version__
 
 SECRET_ENV = "LOOKALIKE_CLIENT_SECRET"
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 0 (any free port) to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port: use 0-65535 (0 picks a free one)")
+    return port
+
+
+def positive_count(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"{count} is too few: give at least 1")
+    return count
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--storage", type=Path, required=True, help="root folder that image ids are relative to"
     )
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080, help="0 picks a free port")
+    serve.add_argument("--port", type=port_number, default=8080, help="0 picks a free port")
     serve.add_argument("--data", type=Path, default=None, help="where search contexts are kept")
     serve.add_argument("--client-id", default=None)
     serve.add_argument(
@@ -47,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"also read from ${SECRET_ENV}, which keeps it out of the process list",
     )
     serve.add_argument(
-        "--workers", type=int, default=None, help="decoding processes (default: one per core)"
+        "--workers", type=positive_count, default=None,
+        help="decoding processes (default: one per core)",
     )
     serve.add_argument(
         "--ready-line",

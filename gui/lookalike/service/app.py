@@ -20,8 +20,13 @@ from lookalike.service.auth import (
     token_dependency,
     token_router,
 )
-from lookalike.service.bodies import DEFAULT_MAX_BODY_BYTES, RequestGuardMiddleware
+from lookalike.service.bodies import (
+    DEFAULT_BODY_IDLE_TIMEOUT_S,
+    DEFAULT_MAX_BODY_BYTES,
+    RequestGuardMiddleware,
+)
 from lookalike.service.errors import install_error_handlers
+from lookalike.service.loopback import LoopbackOnlyMiddleware
 from lookalike.service.search_routes import search_router
 from lookalike.service.storage import StorageRoot
 from lookalike.service.storage_routes import storage_router
@@ -47,15 +52,21 @@ def create_app(
     client_secret: str | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     token_lifetime_s: float = DEFAULT_TOKEN_LIFETIME_S,
+    signing_key: bytes | None = None,
+    body_idle_timeout_s: float = DEFAULT_BODY_IDLE_TIMEOUT_S,
 ) -> FastAPI:
     """The application over ``engine``; with a client id and secret, calls need a token.
 
+    Without them, only loopback Host names and no cross-site Origin are answered (see
+    :mod:`lookalike.service.loopback`). ``signing_key`` signs tokens (a random one if None).
+
     Raises:
-        ValueError: only one of ``client_id`` and ``client_secret`` was given.
+        ValueError: only one of ``client_id`` and ``client_secret`` was given, or one is blank.
         FileNotFoundError, NotADirectoryError: ``storage_root`` is not an existing folder.
     """
     storage = StorageRoot(Path(storage_root))
-    issuer = TokenIssuer(client_id, client_secret, lifetime_s=token_lifetime_s)
+    issuer = TokenIssuer(client_id, client_secret, lifetime_s=token_lifetime_s,
+                         signing_key=signing_key)
     app = FastAPI(
         title="Lookalike image search",
         version=__version__,
@@ -65,8 +76,12 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
+    app.state.engine = engine  # the error handlers ask it whether a context still exists
     install_error_handlers(app)
-    app.add_middleware(RequestGuardMiddleware, max_body_bytes=max_body_bytes)
+    app.add_middleware(RequestGuardMiddleware, max_body_bytes=max_body_bytes,
+                       body_idle_timeout_s=body_idle_timeout_s)
+    if not issuer.enabled:
+        app.add_middleware(LoopbackOnlyMiddleware)  # added last: runs first
     app.include_router(token_router(issuer))
 
     needs_token = [Depends(token_dependency(issuer))]

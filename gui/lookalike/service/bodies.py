@@ -13,17 +13,24 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
+import anyio
 from starlette.datastructures import UploadFile
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from lookalike.service.errors import INTERNAL_ERROR_MESSAGE, ApiError, error_body
+from lookalike.service.errors import (
+    INTERNAL_ERROR_MESSAGE,
+    ApiError,
+    error_body,
+    send_json,
+)
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BODY_BYTES = 200 * 1024 * 1024
+# Longest pause allowed between two chunks of a request body.
+DEFAULT_BODY_IDLE_TIMEOUT_S = 60.0
 MULTIPART = "multipart/form-data"
 URLENCODED = "application/x-www-form-urlencoded"
 
@@ -36,16 +43,29 @@ class BodyTooLargeError(Exception):
         self.limit = limit
 
 
+class BodyStalledError(Exception):
+    """Raised from ``receive`` when a body stops arriving: a client that declared more than it
+    sends would otherwise hold its connection (and a worker) for ever."""
+
+    def __init__(self, timeout_s: float, received: int, declared: int | None) -> None:
+        of = f" of the {declared} declared" if declared is not None else ""
+        super().__init__(f"Request body stalled: no data for {timeout_s:g} s after {received} "
+                         f"bytes{of}")
+
+
 class RequestGuardMiddleware:
-    """Outermost guard: body size limit (Content-Length and streamed), last-resort 500.
+    """Outermost guard: body size limit (Content-Length and streamed), stalled bodies (408),
+    last-resort 500.
 
     A pure ASGI middleware, so it sees the body as it streams in and catches any exception the
     routes let through before Starlette's own error page could show a trace.
     """
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int,
+                 body_idle_timeout_s: float = DEFAULT_BODY_IDLE_TIMEOUT_S) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.body_idle_timeout_s = body_idle_timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -54,20 +74,28 @@ class RequestGuardMiddleware:
         limit = self.max_body_bytes
         declared = _content_length(scope)
         if declared is not None and declared > limit:
-            await _send_json(send, 413, error_body(413, str(BodyTooLargeError(limit))),
-                             close=True)
+            await send_json(send, 413, error_body(413, str(BodyTooLargeError(limit))),
+                            close=True)
             return
 
         received = 0
+        body_complete = False
         response_started = False
 
         async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, body_complete
+            if body_complete:  # waiting for a disconnect, e.g. during a long download
+                return await receive()
+            try:
+                with anyio.fail_after(self.body_idle_timeout_s):
+                    message = await receive()
+            except TimeoutError:
+                raise BodyStalledError(self.body_idle_timeout_s, received, declared) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
                     raise BodyTooLargeError(limit)
+                body_complete = not message.get("more_body", False)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -80,7 +108,11 @@ class RequestGuardMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLargeError as exc:
             if not response_started:
-                await _send_json(send, 413, error_body(413, str(exc)), close=True)
+                await send_json(send, 413, error_body(413, str(exc)), close=True)
+        except BodyStalledError as exc:
+            log.warning("%s %s: %s", scope.get("method"), scope.get("path"), exc)
+            if not response_started:
+                await send_json(send, 408, error_body(408, str(exc)), close=True)
         except ClientDisconnect:
             log.debug("Client went away during %s %s", scope.get("method"), scope.get("path"))
         except Exception:
@@ -89,7 +121,7 @@ class RequestGuardMiddleware:
                           scope.get("path"))
             if not response_started:
                 body = error_body(500, INTERNAL_ERROR_MESSAGE, request_id=request_id)
-                await _send_json(send, 500, body)
+                await send_json(send, 500, body)
 
 
 def _content_length(scope: Scope) -> int | None:
@@ -100,16 +132,6 @@ def _content_length(scope: Scope) -> int | None:
             except ValueError:
                 return None
     return None
-
-
-async def _send_json(send: Send, status: int, body: dict[str, Any], *, close: bool = False) -> None:
-    payload = json.dumps(body).encode()
-    headers = [(b"content-type", b"application/json"),
-               (b"content-length", str(len(payload)).encode())]
-    if close:  # the unread rest of the body must not be taken for the next request
-        headers.append((b"connection", b"close"))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": payload})
 
 
 # Reading image data and tags -------------------------------------------------------------------
@@ -127,6 +149,26 @@ def _media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
 
+def _boundary(request: Request) -> bytes | None:
+    """The multipart boundary the Content-Type declares, if any."""
+    for parameter in request.headers.get("content-type", "").split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "boundary" and value.strip().strip('"'):
+            return value.strip().strip('"').encode("latin-1", errors="replace")
+    return None
+
+
+def _check_multipart_complete(request: Request, body: bytes) -> None:
+    """A multipart body without its closing boundary was cut short: say so, not "missing".
+
+    Checked before parsing: Starlette leaves the temporary file of an unfinished part open.
+    """
+    boundary = _boundary(request)
+    if boundary is not None and b"--" + boundary + b"--" not in body:
+        raise ApiError(400, "Malformed multipart body: it ends before its closing boundary "
+                       f"'--{boundary.decode('latin-1')}--' (the upload was cut short?)")
+
+
 async def read_upload(request: Request, field: str = "imageData") -> Upload | None:
     """The image sent as multipart ``field`` (or the first file part), or as the raw body.
 
@@ -136,7 +178,13 @@ async def read_upload(request: Request, field: str = "imageData") -> Upload | No
     body = await request.body()  # kept by Starlette: the form parser reads it from there
     if not body:
         return None
+    if _media_type(request) == MULTIPART and _boundary(request) is None:
+        # Aspose's tutorials send `curl -T file -H "Content-Type: multipart/form-data"`: curl
+        # then sends the raw file under a multipart label without a boundary.
+        log.debug("multipart/form-data without a boundary: reading the body as the raw image")
+        return Upload(body, None)
     if _media_type(request) == MULTIPART:
+        _check_multipart_complete(request, body)
         async with request.form() as form:
             item = form.get(field)
             if not isinstance(item, UploadFile):
@@ -161,14 +209,19 @@ async def read_tags(request: Request) -> list[str]:
     """
     body = await request.body()
     raw: str | None = None
-    if body and _media_type(request) in (MULTIPART, URLENCODED):
+    media_type = _media_type(request)
+    if media_type == MULTIPART and _boundary(request) is None:
+        media_type = "application/json"  # a multipart label on a plain body, as curl sends it
+    if body and media_type in (MULTIPART, URLENCODED):
+        if media_type == MULTIPART:
+            _check_multipart_complete(request, body)
         async with request.form() as form:
             item = form.get("tags")
             if isinstance(item, UploadFile):
                 raw = (await item.read()).decode("utf-8", errors="replace")
             else:
                 raw = item
-    if raw is None and body and _media_type(request) != MULTIPART:
+    if raw is None and body and media_type != MULTIPART:
         raw = body.decode("utf-8", errors="replace")
     if raw is None or not raw.strip():
         raise ApiError(400, "Missing tags: send a JSON array of tag names")

@@ -8,7 +8,10 @@ trace under the same request id).
 
 from __future__ import annotations
 
+import errno
+import json
 import logging
+import sqlite3
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -18,6 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Send
 
 from lookalike.engine.errors import (
     BusyError,
@@ -41,9 +45,11 @@ STATUS_CODES = {
     403: "Forbidden",
     404: "NotFound",
     405: "MethodNotAllowed",
+    408: "RequestTimeout",
     409: "Conflict",
     413: "RequestEntityTooLarge",
     415: "UnsupportedMediaType",
+    421: "MisdirectedRequest",
     500: "InternalError",
     501: "NotImplemented",
     503: "ServiceUnavailable",
@@ -105,6 +111,18 @@ def error_response(
         status_code=status,
         headers=dict(headers or {}),
     )
+
+
+async def send_json(send: Send, status: int, body: dict[str, Any], *,
+                    close: bool = False) -> None:
+    """Answer from a pure ASGI middleware, before any route has run."""
+    payload = json.dumps(body).encode()
+    headers = [(b"content-type", b"application/json"),
+               (b"content-length", str(len(payload)).encode())]
+    if close:  # the unread rest of the body must not be taken for the next request
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
 
 
 INTERNAL_ERROR_MESSAGE = "The service failed to handle the request; see its log"
@@ -173,7 +191,65 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, PermissionError):
             return error_response(403, "Permission denied by the server's file system")
         reason = exc.strerror or type(exc).__name__
+        status = OS_ERROR_STATUS.get(exc.errno or 0, 500)
+        if status != 500:
+            # The client's fault (a bad name or place): name what it asked for.
+            return error_response(status, f"Can't do {request.method} {shown_path(request)}: "
+                                  f"{reason}")
         return error_response(500, f"Storage operation failed: {reason}")
+
+    @app.exception_handler(sqlite3.Error)
+    async def on_database_error(request: Request, exc: sqlite3.Error) -> JSONResponse:
+        return database_error_response(request, exc)
+
+
+def shown_path(request: Request, limit: int = 200) -> str:
+    path = request.url.path
+    return path if len(path) <= limit else f"{path[:limit]}... ({len(path)} characters)"
+
+
+def database_error_response(request: Request, exc: sqlite3.Error) -> JSONResponse:
+    """A context's database failed: usually closed or unlinked by a concurrent delete.
+
+    A request that races ``DELETE /{searchContextId}`` finds the database closed
+    (ProgrammingError) or the file gone (OperationalError); the context is gone for it, as it
+    would be a moment later. Anything else is the server's trouble, and worth a retry.
+    """
+    context_id = request.path_params.get("searchContextId")
+    log.warning("Database error on %s %s: %s: %s", request.method, request.url.path,
+                type(exc).__name__, exc)
+    if context_id is not None and not context_exists(request, str(context_id)):
+        return error_response(404, f"Search context {str(context_id)[:100]!r} not found "
+                              "(it was deleted while the request ran)")
+    if isinstance(exc, sqlite3.ProgrammingError | sqlite3.OperationalError):
+        return error_response(503, "The search context's database was busy or closed while "
+                              "the request ran; try again", headers={"Retry-After": "1"})
+    return error_response(500, "The search context's database failed; see the service's log")
+
+
+def context_exists(request: Request, context_id: str) -> bool:
+    """Whether the engine still knows ``context_id`` (the app keeps its engine in its state)."""
+    engine = getattr(request.app.state, "engine", None)
+    if engine is None:
+        return True
+    try:
+        return context_id in engine.context_ids()
+    except Exception:  # the answer is an error either way; keep it a 404/503
+        log.debug("Could not list contexts", exc_info=True)
+        return True
+
+
+# OS errors that mean the client named something the file system can't take or place.
+OS_ERROR_STATUS = {
+    errno.ENAMETOOLONG: 400,
+    errno.ELOOP: 400,
+    errno.EINVAL: 400,
+    errno.EEXIST: 409,
+    errno.ENOTDIR: 409,
+    errno.EISDIR: 409,
+    errno.ENOTEMPTY: 409,
+    errno.ENOENT: 404,
+}
 
 
 def engine_error_status(exc: EngineError) -> int:

@@ -16,6 +16,7 @@ import base64
 import contextlib
 import functools
 import logging
+import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path as FilePath
 from typing import Annotated, Any, TypeVar
@@ -52,6 +53,12 @@ T = TypeVar("T")
 # ORB descriptors: 32 bytes each.
 FEATURE_LENGTH_IN_BITS = 256
 UPLOADED = "imageData"
+# The official SDK sends no body with a GET, so its image_data never arrives on these routes.
+MISSING_GET_IMAGE = ("Missing query parameter 'imageId' (or image data; some clients, the "
+                     "official SDK among them, drop the body of a GET request: give imageId, "
+                     "or upload the image to storage first)")
+# Context ids are UUIDs; anything much longer is a mistake not worth echoing back.
+MAX_CONTEXT_ID_LENGTH = 200
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse} for status in (400, 401, 404, 409, 413)
@@ -87,12 +94,14 @@ TAGS_BODY: dict[str, Any] = {
     }
 }
 
-ContextId = Annotated[str, Path(alias="searchContextId", description="Search context id")]
+ContextId = Annotated[str, Path(alias="searchContextId", max_length=MAX_CONTEXT_ID_LENGTH,
+                                description="Search context id")]
 ImageId = Annotated[str, Query(alias="imageId", description="Image id: a path in storage")]
 OptionalImageId = Annotated[
     str | None, Query(alias="imageId", description="Image id: a path in storage")
 ]
 Threshold = Annotated[float, Query(alias="similarityThreshold", ge=0, le=100,
+                                   allow_inf_nan=False,
                                    description="Minimum similarity, 0-100")]
 MaxCount = Annotated[int, Query(alias="maxCount", ge=1, le=100_000,
                                 description="Most results to return")]
@@ -159,6 +168,20 @@ def describe(raw_id: str | None, field: str, upload: Upload | None = None) -> st
     return f"image {raw_id!r} ({field})"
 
 
+def clean_tag_name(raw: str, field: str = "tagName") -> str:
+    """A tag name without surrounding spaces, and with nothing invisible or misleading in it.
+
+    " temple " would otherwise be a second tag next to "temple"; zero-width and direction
+    characters (Unicode format characters) make tags that look like others in the UI.
+    """
+    name = raw.strip()
+    hidden = sorted({f"U+{ord(c):04X}" for c in name if unicodedata.category(c) == "Cf"})
+    if hidden:
+        raise ApiError(400, f"{field} {raw[:100]!r} has invisible formatting characters "
+                       f"({', '.join(hidden[:5])}): use visible characters only")
+    return name
+
+
 class SearchOperations:
     """The operations' logic, between the HTTP parameters and the engine."""
 
@@ -218,12 +241,15 @@ class SearchOperations:
             name = raw_id or upload.filename or UPLOADED
             return features_model(raw_id, self.engine.image_features(upload.data, name))
         if not raw_id:
-            raise ApiError(400, "Missing query parameter 'imageId' (or image data)")
+            raise ApiError(400, MISSING_GET_IMAGE)
         path = self.storage.image_file(raw_id)
         return features_model(raw_id, self.engine.image_features(path.read_bytes(), raw_id))
 
     def compare(self, context_id: str, raw_id1: str, raw_id2: str | None,
                 upload: Upload | None) -> SearchResultsSet:
+        if upload is not None and raw_id2:
+            raise ApiError(400, "Give imageId2 or image data, not both: it is not clear which "
+                           "of the two to compare with imageId1")
         first = self.query_ref(context_id, raw_id1, "imageId1")
         if upload is not None:
             second: ImageRef = upload.data
@@ -241,12 +267,15 @@ class SearchOperations:
 
     def find_similar(self, context_id: str, raw_id: str | None, upload: Upload | None,
                      threshold: float, max_count: int) -> SearchResultsSet:
+        if upload is not None and raw_id:
+            raise ApiError(400, "Give imageId or image data, not both: it is not clear which "
+                           "of the two to search with")
         if upload is not None:
             query: ImageRef = upload.data
         elif raw_id:
             query = self.query_ref(context_id, raw_id, "imageId")
         else:
-            raise ApiError(400, "Missing query parameter 'imageId' (or image data)")
+            raise ApiError(400, MISSING_GET_IMAGE)
         with naming_images({"the query image": describe(raw_id, "imageId", upload)}):
             results = self.engine.find_similar(
                 context_id, query, threshold=threshold, max_count=max_count
@@ -309,7 +338,15 @@ def search_router(engine: Engine, storage: StorageRoot) -> APIRouter:
         if source is not None and not storage.is_inside(FilePath(source)):
             # The file was swapped for a link since it was indexed.
             raise ApiError(400, f"Image {image_id!r} now leads outside the storage root")
-        return bytes_download(clean_id, engine.read_image(context_id, clean_id))
+        try:
+            data = engine.read_image(context_id, clean_id)
+        except ImageDecodeError:
+            if source is not None and not FilePath(source).exists():
+                raise ApiError(404, f"Image {image_id!r}: its file is no longer in storage "
+                               "(moved or deleted); index its folder again to forget it"
+                               ) from None
+            raise
+        return bytes_download(clean_id, data)
 
     @router.delete("/{searchContextId}/image", operation_id="delete_search_image",
                    summary="Remove an image and its features from the context")
@@ -428,7 +465,7 @@ def search_router(engine: Engine, storage: StorageRoot) -> APIRouter:
         if upload is None:
             raise ApiError(400, f"Missing the reference image of tag {tag_name!r}: send it as "
                            "imageData")
-        await in_thread(ops.add_tag, context_id, tag_name, upload)
+        await in_thread(ops.add_tag, context_id, clean_tag_name(tag_name), upload)
         return Response()
 
     @router.post("/{searchContextId}/findByTags", operation_id="find_images_by_tags",
@@ -443,7 +480,7 @@ def search_router(engine: Engine, storage: StorageRoot) -> APIRouter:
             alias="matchAll", description="Lookalike's extension: an image must match every tag"
         )] = False,
     ) -> SearchResultsSet:
-        tags = await read_tags(request)
+        tags = [clean_tag_name(tag, "tags") for tag in await read_tags(request)]
         results = await in_thread(engine.find_by_tags, context_id, tags, threshold=threshold,
                                   max_count=max_count, match_all=match_all)
         return results_model(results)

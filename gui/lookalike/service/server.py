@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ipaddress
 import logging
 import os
+import signal
 import socket
 import stat
 import sys
 import threading
 import time
 from pathlib import Path
-from types import TracebackType
+from types import FrameType, TracebackType
 
 import platformdirs
 import uvicorn
@@ -26,6 +26,9 @@ from fastapi import FastAPI
 
 from lookalike.engine import Engine
 from lookalike.service.app import create_app
+from lookalike.service.auth import load_signing_key
+from lookalike.service.datalock import DataFolderInUseError, DataFolderLock
+from lookalike.service.loopback import is_loopback_host
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +36,8 @@ READY_PREFIX = "LOOKALIKE_READY "
 GRACEFUL_SHUTDOWN_S = 5
 EXIT_BAD_ARGUMENTS = 2
 EXIT_CANT_LISTEN = 1
+EXIT_DATA_IN_USE = 1
+SECRET_ENV = "LOOKALIKE_CLIENT_SECRET"
 
 
 def default_data_dir() -> Path:
@@ -41,12 +46,8 @@ def default_data_dir() -> Path:
 
 
 def is_loopback(host: str) -> bool:
-    if host.strip().lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+    """Whether --host is a loopback name or address (the only ones allowed without auth)."""
+    return is_loopback_host(host)
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -72,12 +73,12 @@ def url_of(sock: socket.socket) -> str:
     return f"http://{host}:{port}"
 
 
-def make_server(app: FastAPI) -> uvicorn.Server:
+def make_server(app: FastAPI, *, graceful_signals: bool = False) -> uvicorn.Server:
     config = uvicorn.Config(
         app, log_config=None, access_log=log.isEnabledFor(logging.DEBUG), lifespan="off",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S, server_header=False,
     )
-    return uvicorn.Server(config)
+    return GracefulServer(config) if graceful_signals else uvicorn.Server(config)
 
 
 def wait_started(server: uvicorn.Server, timeout: float,
@@ -93,12 +94,40 @@ def wait_started(server: uvicorn.Server, timeout: float,
     return True
 
 
+class GracefulServer(uvicorn.Server):
+    """uvicorn that stops on SIGTERM/SIGINT and then returns, so the engine gets closed.
+
+    Plain uvicorn re-raises the captured signal once it has stopped, which kills the process
+    (SIGTERM) or throws KeyboardInterrupt (SIGINT) before ``Engine.close()`` can stop the worker
+    processes. Here the signal only asks for the stop; a second Ctrl-C still forces it.
+    """
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self.should_exit and sig == signal.SIGINT:
+            self.force_exit = True
+        else:
+            log.info("Got %s: stopping", signal.Signals(sig).name)
+            self.should_exit = True
+
+
+def credentials_problem(client_id: str | None, client_secret: str | None) -> str | None:
+    """Why the given --client-id/--client-secret can't be used, or None if they can."""
+    if client_id is not None and not client_id.strip():
+        return "--client-id is empty: give a non-blank client id"
+    if client_secret is not None and not client_secret.strip():
+        return (f"--client-secret (or ${SECRET_ENV}) is empty: an empty secret would let anyone "
+                "in. Give a non-blank secret")
+    if (client_id is None) != (client_secret is None):
+        return f"Give both --client-id and --client-secret (or ${SECRET_ENV}), or neither"
+    return None
+
+
 def run_server(args: argparse.Namespace) -> int:
     """``lookalike serve``: returns the process exit code."""
     client_id, client_secret = args.client_id, args.client_secret
-    if (client_id is None) != (client_secret is None):
-        log.error("Give both --client-id and --client-secret (or $LOOKALIKE_CLIENT_SECRET), "
-                  "or neither")
+    problem = credentials_problem(client_id, client_secret)
+    if problem is not None:
+        log.error("%s", problem)
         return EXIT_BAD_ARGUMENTS
     if client_secret is None and not is_loopback(args.host):
         log.error("Refusing to serve on %s without a client id and secret: anyone on the network "
@@ -107,7 +136,8 @@ def run_server(args: argparse.Namespace) -> int:
         return EXIT_BAD_ARGUMENTS
     storage = Path(args.storage)
     if not storage.is_dir():
-        log.error("Storage folder %s does not exist", storage)
+        what = "is not a folder" if storage.exists() else "does not exist"
+        log.error("Storage folder %s %s", storage, what)
         return EXIT_BAD_ARGUMENTS
     data_dir = Path(args.data) if args.data is not None else default_data_dir()
     try:
@@ -116,6 +146,28 @@ def run_server(args: argparse.Namespace) -> int:
         log.error("Can't create the data folder %s: %s", data_dir, exc.strerror or exc)
         return EXIT_BAD_ARGUMENTS
 
+    lock = DataFolderLock(data_dir)
+    try:
+        lock.acquire()
+    except DataFolderInUseError as exc:
+        log.error("%s", exc)
+        return EXIT_DATA_IN_USE
+    except OSError as exc:
+        log.error("Can't lock the data folder %s: %s", data_dir, exc.strerror or exc)
+        return EXIT_BAD_ARGUMENTS
+    try:
+        return _serve_locked(args, storage, data_dir, client_id, client_secret)
+    finally:
+        lock.release()
+
+
+def _serve_locked(args: argparse.Namespace, storage: Path, data_dir: Path,
+                  client_id: str | None, client_secret: str | None) -> int:
+    try:
+        signing_key = load_signing_key(data_dir) if client_secret is not None else None
+    except OSError as exc:
+        log.error("Can't keep the token signing key in %s: %s", data_dir, exc.strerror or exc)
+        return EXIT_BAD_ARGUMENTS
     try:
         sock = bind_socket(args.host, args.port)
     except OSError as exc:
@@ -123,8 +175,9 @@ def run_server(args: argparse.Namespace) -> int:
         return EXIT_CANT_LISTEN
 
     with sock, Engine(data_dir, workers=args.workers) as engine:
-        app = create_app(engine, storage, client_id=client_id, client_secret=client_secret)
-        server = make_server(app)
+        app = create_app(engine, storage, client_id=client_id, client_secret=client_secret,
+                         signing_key=signing_key)
+        server = make_server(app, graceful_signals=True)
         url = url_of(sock)
         threading.Thread(
             target=_announce, args=(server, url, storage, data_dir, args.ready_line),
@@ -158,9 +211,15 @@ def _stdin_is_pipe() -> bool:
 
 
 def _stop_at_end_of_stdin(server: uvicorn.Server) -> None:
-    """The parent holds our stdin open while it lives: EOF means it is gone."""
+    """The parent holds our stdin open while it lives: EOF means it is gone.
+
+    Reads the file descriptor, not ``sys.stdin.buffer``: this daemon thread is still blocked
+    in the read when a signal stops the service, and a buffered reader's lock held at
+    interpreter shutdown aborts the process ("could not acquire lock ... at shutdown").
+    """
     with contextlib.suppress(OSError, ValueError):
-        while sys.stdin.buffer.read(4096):
+        fd = sys.stdin.fileno()
+        while os.read(fd, 4096):
             pass
     log.info("Standard input closed: the app that started the service is gone; stopping")
     server.should_exit = True

@@ -8,6 +8,7 @@ it and never show where the root is on the server's disk.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
@@ -20,6 +21,17 @@ from pathlib import Path, PurePosixPath
 log = logging.getLogger(__name__)
 
 _DRIVE_LETTER = re.compile(r"^[A-Za-z]:")
+# The longest file name (one path segment) and relative path that common file systems take.
+MAX_NAME_BYTES = 255
+MAX_PATH_BYTES = 4000
+_SHOWN_CHARS = 80
+
+
+def shown(raw: str) -> str:
+    """A client's path for a message: quoted, and cut short if it is very long."""
+    if len(raw) <= _SHOWN_CHARS:
+        return repr(raw)
+    return f"{raw[:_SHOWN_CHARS]!r}... ({len(raw)} characters)"
 
 
 class StorageError(Exception):
@@ -28,6 +40,10 @@ class StorageError(Exception):
 
 class UnsafePathError(StorageError):
     """A path that would leave the storage root, or that is malformed."""
+
+
+class PathTooLongError(UnsafePathError):
+    """A path, or one name in it, longer than the file system takes."""
 
 
 class StorageNotFoundError(StorageError):
@@ -70,7 +86,26 @@ def clean_relative(raw: str, *, field: str, allow_root: bool = False) -> PurePos
         raise UnsafePathError(f"{field} {raw!r} must not contain '..'")
     if not parts and not allow_root:
         raise UnsafePathError(f"{field} is empty: it must name a file in the storage")
+    _check_length(raw, parts, field)
     return PurePosixPath(*parts)
+
+
+def _check_length(raw: str, parts: list[str], field: str) -> None:
+    """Refuse names the file system would refuse (ENAMETOOLONG) before touching it."""
+    def size(text: str) -> int:
+        return len(text.encode("utf-8", errors="surrogateescape"))
+
+    longest = max(parts, key=size, default="")
+    if size(longest) > MAX_NAME_BYTES:
+        raise PathTooLongError(
+            f"{field} {shown(raw)} is too long for the file system: the name {shown(longest)} "
+            f"has {size(longest)} bytes, at most {MAX_NAME_BYTES} are allowed"
+        )
+    if size(raw) > MAX_PATH_BYTES:
+        raise PathTooLongError(
+            f"{field} {shown(raw)} is too long for the file system: {size(raw)} bytes, at "
+            f"most {MAX_PATH_BYTES} are allowed"
+        )
 
 
 def clean_image_id(raw: str, *, field: str = "imageId") -> str:
@@ -97,6 +132,10 @@ class StorageRoot:
         relative = clean_relative(raw, field=field, allow_root=allow_root)
         candidate = self.root.joinpath(*relative.parts)
         if not self._inside(candidate):
+            if _is_link_loop(candidate):
+                raise UnsafePathError(
+                    f"{field} {raw!r} can't be followed: its symbolic links form a loop"
+                )
             raise UnsafePathError(
                 f"{field} {raw!r} leads outside the storage root through a symbolic link"
             )
@@ -142,6 +181,9 @@ class StorageRoot:
         path = self.locate(raw, field=field, allow_root=True)
         if not path.is_dir():
             raise StorageNotFoundError(f"Folder {raw!r} not found in storage")
+        # A folder reached through a link is named by where it really is: otherwise the same
+        # files would be indexed again under a second set of ids.
+        path = path.resolve()
         relative = self.relative(path)
         return path, ("" if relative == "." else relative + "/")
 
@@ -259,6 +301,16 @@ class StorageRoot:
             raise StorageConflictError("The storage root itself can't be copied or moved")
         if folder and dest.is_relative_to(src):
             raise StorageConflictError(f"Can't put folder {src_raw!r} inside itself")
+        if folder and (dest.is_file() or dest.is_symlink()) and not dest.is_dir():
+            raise StorageConflictError(
+                f"Can't copy or move folder {src_raw!r} onto {dest_raw!r}: that is a file"
+            )
+        if not folder and dest.is_dir():
+            # shutil would quietly put the file inside the folder, under another path.
+            raise StorageConflictError(
+                f"Can't copy or move file {src_raw!r} onto {dest_raw!r}: that is a folder; "
+                "name the new file, e.g. destPath=folder/name.jpg"
+            )
         self._make_folders(dest.parent, dest_raw)
         if move:
             if dest.exists():
@@ -275,6 +327,22 @@ class StorageRoot:
         return usage.used, usage.total
 
     def _make_folders(self, path: Path, raw: str) -> None:
-        path.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise StorageConflictError(
+                f"Can't make the folders of {shown(raw)}: a file stands in the way"
+            ) from None
         if not self._inside(path):  # a link swapped in meanwhile
             raise UnsafePathError(f"{raw!r} leads outside the storage root")
+
+
+def _is_link_loop(path: Path) -> bool:
+    """Whether resolving ``path`` fails because its symbolic links point at each other."""
+    try:
+        path.resolve(strict=True)
+    except RuntimeError:  # Python < 3.13: "Symlink loop from ..."
+        return True
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
