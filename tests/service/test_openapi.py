@@ -16,7 +16,7 @@ SDK_OPERATIONS = {
     "get_disc_usage", "get_file_versions", "get_files_list", "move_file", "move_folder",
     "object_exists", "storage_exists", "upload_file",
 }
-EXTENSIONS = {"list_image_tags", "list_search_images", "issue_token"}
+EXTENSIONS = {"list_image_tags", "list_search_images", "cancel_image_features", "issue_token"}
 
 
 def test_openapi_lists_every_operation_under_its_sdk_name(service: Service) -> None:

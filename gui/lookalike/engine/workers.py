@@ -303,8 +303,11 @@ def _call(fn: Callable[..., R], args: tuple[Any, ...]) -> R:
 def _init_worker(memory_limit_mb: int | None) -> None:
     """Cap the worker's memory. Never raises: pebble would count a failed start as a dead pool.
 
-    The import path needs no help: "spawn" gives each child its parent's sys.path.
+    The import path needs no help: "spawn" gives each child its parent's sys.path. Ctrl-C in a
+    terminal reaches the whole process group: workers ignore it and let the parent shut them
+    down in order, instead of dying mid-task and breaking the pool.
     """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if memory_limit_mb is None:
         return
     try:

@@ -493,4 +493,12 @@ def search_router(engine: Engine, storage: StorageRoot) -> APIRouter:
             for tag in engine.tags(context_id)
         ])
 
+    @router.post("/{searchContextId}/features/cancel", operation_id="cancel_image_features",
+                 summary="Lookalike's extension: stop a folder extraction that is running",
+                 description="Images indexed so far stay indexed; the status then reports the "
+                 "progress with cancelled set. Nothing happens when no extraction runs.")
+    def cancel_image_features(context_id: ContextId) -> Response:
+        engine.cancel(context_id)
+        return Response()
+
     return router
