@@ -25,6 +25,7 @@ from lookalike.client import (
     Failure,
     Progress,
     SearchResult,
+    UnsupportedError,
     path_to_image_id,
 )
 from lookalike.ui.backend_session import Session
@@ -53,8 +54,7 @@ class FakeClient:
         self.down = False  # simulates a dead service: every call fails to connect
         self._extraction: _Extraction | None = None
         self._last_progress: Progress | None = None
-        if can_cancel:
-            self.cancel_extraction = self._cancel_extraction
+        self.can_cancel = can_cancel
 
     # Recording
     def _record(self, name: str, **kwargs: Any) -> None:
@@ -110,7 +110,9 @@ class FakeClient:
         elif image_id is not None:
             self.indexed.append(image_id)
 
-    def _cancel_extraction(self, context_id: str) -> None:
+    def cancel_extraction(self, context_id: str) -> None:
+        if not self.can_cancel:  # a server without Lookalike's extension
+            raise UnsupportedError("this server can't cancel a feature extraction")
         self._record("cancel_extraction", context_id=context_id)
         with self.lock:
             if self._extraction is not None:
