@@ -70,7 +70,7 @@ echo "build_linux: bundle   $bundle: $bundle_mb MB ($(du -sh "$bundle" | cut -f1
 echo "build_linux: tarball  $tarball: $((tarball_bytes / 1000000)) MB"
 echo "build_linux: time     build $((built - started)) s, tarball $((packed - built)) s"
 if [ "$bundle_mb" -gt 200 ]; then
-  echo "build_linux: note: over the 200 MB goal (see packaging/README-section.md for why)"
+  echo "build_linux: note: over the 200 MB goal (README.md, "Building installers", says why)"
 fi
 if [ "$bundle_mb" -gt "$max_mb" ]; then
   echo "build_linux: FAIL: the bundle is $bundle_mb MB, over the $max_mb MB limit" >&2
