@@ -97,6 +97,12 @@ class FakeClient:
             return ContextStatus(context_id, IDLE, progress)
 
     # Features
+    def delete_image_features(self, context_id: str, image_id: str) -> None:
+        self._record("delete_image_features", image_id=image_id)
+        with self.lock:
+            if image_id in self.indexed:
+                self.indexed.remove(image_id)
+
     def create_image_features(
         self, context_id: str, *, image_id: str | None = None,
         images_folder: str | None = None, data: bytes | None = None,

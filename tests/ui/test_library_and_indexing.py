@@ -132,3 +132,23 @@ def test_cloud_mode_uploads_the_files_in_batches(
     uploads = h.client.calls_to("upload_file")
     assert [call["path"] for call in uploads] == [image_id(folder / n) for n in names]
     assert progress[-2:] == [(8, 10), (10, 10)]
+
+
+def test_removing_a_folder_forgets_its_images_and_only_those(
+    make_harness: Any, qtbot: Any, tmp_path: Path
+) -> None:
+    first = make_photos(tmp_path / "first", ["a.jpg", "b.jpg"])
+    second = make_photos(tmp_path / "second", ["c.jpg"])
+    h = make_harness()
+    add_folder(h, qtbot, first)
+    h.prompts.folders.append(str(second))
+    h.window.ask_add_folder()
+    qtbot.waitUntil(lambda: str(second) in h.window.library.folders(), timeout=5000)
+    qtbot.waitUntil(lambda: not h.window.indexing.is_busy(), timeout=10_000)
+
+    h.window.remove_folder(str(first))
+
+    qtbot.waitUntil(lambda: len(h.client.calls_to("delete_image_features")) == 2, timeout=5000)
+    forgotten = sorted(call["image_id"] for call in h.client.calls_to("delete_image_features"))
+    assert forgotten == sorted([image_id(first / "a.jpg"), image_id(first / "b.jpg")])
+    assert h.window.library.folders() == [str(second)]

@@ -133,6 +133,22 @@ def cancel_indexing(session: Session) -> bool:
     return True
 
 
+def forget_images(session: Session, image_ids: tuple[str, ...]) -> int:
+    """Delete the features of images whose folder left the library, so searches stop finding
+    them; returns how many were forgotten. An image the server never indexed is skipped."""
+    forgotten = 0
+    for image_id in image_ids:
+        try:
+            session.client.delete_image_features(session.context_id, image_id)
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            log.debug("%s was not indexed; nothing to forget", image_id)
+            continue
+        forgotten += 1
+    return forgotten
+
+
 def upload_and_index(session: Session, files: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     """Cloud mode: upload changed files, then extract their features; returns the failures."""
     uploads = session.uploads

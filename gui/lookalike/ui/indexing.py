@@ -198,8 +198,8 @@ class IndexingController(QObject):
 
     def _on_cancel_answer(self, cancelled: object) -> None:
         if not cancelled and self._bridge.kind != CLOUD:
-            # TODO: the client has no cancel call yet (see backend_jobs.cancel_indexing);
-            # until it has, stopping the local service is what stops its extraction.
+            # A local service without Lookalike's cancel call (an older release): stopping
+            # it is what stops its extraction.
             log.info("The service can't cancel; restarting it to stop the extraction")
             self._bridge.restart_backend()
 

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from lookalike.client import path_to_image_id
+from lookalike.ui import backend_jobs
 from lookalike.ui.backend_session import Backend
 from lookalike.ui.backend_worker import BackendBridge
 from lookalike.ui.background import TaskRunner
@@ -325,13 +326,25 @@ class MainWindow(QMainWindow):
         self._scan(str(path))
 
     def remove_folder(self, folder: str) -> None:
-        # TODO: the search context keeps the folder's images, so searches can still find them;
-        # delete their features too (one call per image) in the background.
+        """Take a folder out of the library, and its images out of the search context (unless
+        another library folder holds them too), so searches stop finding them."""
+        kept = {item.image_id for other, items in self._files.items() if other != folder
+                for item in items}
+        gone = tuple(item.image_id for item in self._files.get(folder, ())
+                     if item.image_id not in kept)
         self.library.remove_folder(folder)
         self._files.pop(folder, None)
         self._show_problems()
         self._update_page()
-        self.search.refresh()
+        if not gone:
+            self.search.refresh()
+            return
+        self.bridge.submit(
+            f"Forget the images of {folder}",
+            functools.partial(backend_jobs.forget_images, image_ids=gone),
+            on_result=lambda _count: self.search.refresh(),
+            on_error=self.show_status,
+        )
 
     def rescan(self) -> None:
         for folder in self.library.folders():
