@@ -38,6 +38,7 @@ def test_tag_store_keeps_references_and_retires_backend_names(tmp_path: Path) ->
 @pytest.mark.parametrize(("name", "problem"), [
     ("", "can't be empty"), (" x", "start or end with spaces"), ("a\tb", "control characters"),
     ("x" * 101, "longer than 100"), ("temple", "already a tag named 'temple'"),
+    ("red,blue", "can't contain a comma"),
 ])
 def test_bad_tag_names_are_refused_with_a_reason(tmp_path: Path, name: str, problem: str) -> None:
     store = TagStore(tmp_path)
@@ -104,3 +105,21 @@ def test_count_at_counts_similarities_at_or_above_a_threshold() -> None:
 def test_tags_json_has_a_schema_version(tmp_path: Path) -> None:
     TagStore(tmp_path).create("x")
     assert json.loads((tmp_path / "tags.json").read_text())["schema_version"] == 1
+
+
+def test_pruning_one_folders_problems_keeps_the_other_folders(tmp_path: Path) -> None:
+    first = make_photos(tmp_path / "first", ["bad.jpg"])
+    second = make_photos(tmp_path / "second", ["bad.jpg"])
+    library = Library(tmp_path / "data")
+    library.add_folder(first)
+    library.add_folder(second)
+    library.record_problems([
+        (str(first / "bad.jpg"), "cannot identify image file"),
+        (str(second / "bad.jpg"), "file is truncated"),
+    ])
+
+    # At start-up the first folder's listing arrives before the second's.
+    library.prune_problems([str(first / "bad.jpg")], folder=str(first))
+
+    kept = sorted(problem.path for problem in Library(tmp_path / "data").problems())
+    assert kept == [str(first / "bad.jpg"), str(second / "bad.jpg")]

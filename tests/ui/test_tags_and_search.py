@@ -105,6 +105,19 @@ def test_dropping_on_new_tag_asks_a_name_and_creates_the_tag(
     assert h.window.sidebar.item_for("temple") is not None
 
 
+def test_a_new_empty_tag_is_offered_at_once_by_add_to_tag_and_completion(
+    indexed: Harness, qtbot: Any
+) -> None:
+    h = indexed
+    h.prompts.texts = ["flowers"]
+
+    h.window.tags.add_files("", [])
+
+    assert h.window.tag_store.names() == ["flowers"]
+    assert h.window.grid.tag_names == ["flowers"]
+    assert h.window.search_bar.tags_edit.names.stringList() == ["flowers"]
+
+
 def test_dropping_on_empty_space_creates_a_tag_too(indexed: Harness, qtbot: Any) -> None:
     h = indexed
     sidebar = h.window.sidebar

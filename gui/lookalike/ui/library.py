@@ -112,12 +112,18 @@ class Library:
             self._problems[path] = Problem(path, reason, _mtime_ns(path))
         self._save()
 
-    def prune_problems(self, present: Iterable[str]) -> None:
-        """Forget problems of files that are gone or changed (the next scan tries them again)."""
+    def prune_problems(self, present: Iterable[str], folder: str | None = None) -> None:
+        """Forget problems of files that are gone or changed (the next scan tries them again).
+
+        With ``folder``, only that folder's problems are judged: ``present`` is its listing, and
+        the other folders' problems stay whether or not they have been listed yet.
+        """
         present_set = set(present)
+        inside = folder.rstrip(os.sep) + os.sep if folder else None
         kept = {
             path: problem for path, problem in self._problems.items()
-            if path in present_set and _mtime_ns(path) == problem.mtime_ns
+            if (inside is not None and not path.startswith(inside))
+            or (path in present_set and _mtime_ns(path) == problem.mtime_ns)
         }
         if len(kept) != len(self._problems):
             self._problems = kept

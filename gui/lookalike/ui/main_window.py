@@ -363,7 +363,8 @@ class MainWindow(QMainWindow):
         if folder not in self.library.folders():
             return
         self._files[folder] = list(items)  # type: ignore[call-overload]
-        self.library.prune_problems(item.path for f in self._files.values() for item in f)
+        # Only this folder's problems: the other folders may not have been listed yet.
+        self.library.prune_problems((item.path for item in self._files[folder]), folder=folder)
         self._show_problems()
         if not self.search.is_showing_results():
             self.search.show_library()

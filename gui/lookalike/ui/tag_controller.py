@@ -95,6 +95,7 @@ class TagController(QObject):
                 return
         if not paths:
             self.show_tags()
+            self.tags_changed.emit()  # a new, empty tag: menus and completion offer it now
             return
         try:
             added = self._store.add_references(name, [Path(p) for p in paths])

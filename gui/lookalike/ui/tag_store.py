@@ -59,6 +59,9 @@ def tag_name_problem(name: str, existing: list[str], current: str | None = None)
         return f"A tag name can't be longer than {MAX_NAME_LENGTH} characters"
     if name != name.strip():
         return "A tag name can't start or end with spaces"
+    if "," in name:
+        # The search bar separates tag names with commas.
+        return "A tag name can't contain a comma"
     if name != current and name in existing:
         return f"There is already a tag named {name!r}"
     return None
