@@ -92,6 +92,8 @@ class _Context:
     job: _Job | None = None
     last_progress: Progress = field(default_factory=Progress)
     busy: bool = False
+    # Decoded tag references, None until needed and whenever a tag changes.
+    references: list[tuple[int, ImageFeatures]] | None = None
 
 
 class Engine:
@@ -379,13 +381,26 @@ class Engine:
             raise ImageDecodeError(name, "no image data was sent")
         return self._extract(data, name)[0]
 
+    def _references(self, context: _Context) -> list[tuple[int, ImageFeatures]]:
+        """Every tag reference's features, decoded once and kept until a tag changes (a folder
+        of new images is scored against them image after image)."""
+        with self._lock:
+            cached = context.references
+        if cached is None:
+            cached = [
+                (ref, ImageFeatures.from_bytes(blob))
+                for ref, _name, blob in context.store.references()
+            ]
+            with self._lock:
+                context.references = cached
+        return cached
+
     def _indexed(self, context: _Context, row: int, features: ImageFeatures) -> None:
         """Put a new or changed image in the index and score it against every tag reference."""
         context.index.put(row, features.global_vector, features.mirror_vector)
         context.store.clear_matches_of_row(row)
         matches = []
-        for ref, _name, blob in context.store.references():
-            reference = ImageFeatures.from_bytes(blob)
+        for ref, reference in self._references(context):
             if _global_similarity(reference, features) < GLOBAL_FLOOR:
                 continue
             score = similarity(reference, features)
@@ -638,6 +653,8 @@ class Engine:
         _check_tag_name(name)
         reference = self._features_of(context, data, f"the reference image of tag {name!r}")
         ref = context.store.add_reference(name, reference.to_bytes(), data)
+        with self._lock:
+            context.references = None
 
         scored = self._verified_neighbours(
             context, reference, minimum=TAG_SCORE_FLOOR, wanted=len(context.index)
