@@ -351,3 +351,21 @@ def test_the_grid_context_menu_offers_the_issue_actions(
     menu.actions()[0].trigger()
     assert asked == [str(folder / "b.jpg")]
     menu.close()
+
+
+def test_one_app_per_library_and_a_dead_apps_lock_is_taken_over(tmp_path: Path) -> None:
+    from lookalike.ui.app import single_instance_lock
+
+    first = single_instance_lock(tmp_path / "data")
+    second = single_instance_lock(tmp_path / "data")
+    assert first is not None and second is None
+
+    # A lock file left by a process that no longer runs (pid 2**22 + 1 does not exist).
+    first.unlock()
+    from PySide6.QtCore import QSysInfo
+
+    stale = f"{2**22 + 1}\nlookalike\n{QSysInfo.machineHostName()}\n"
+    (tmp_path / "data" / "lookalike.lock").write_text(stale)
+    taken_over = single_instance_lock(tmp_path / "data")
+    assert taken_over is not None
+    taken_over.unlock()

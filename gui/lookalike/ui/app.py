@@ -22,6 +22,7 @@ from types import TracebackType
 
 import platformdirs
 from PySide6.QtCore import (
+    QLockFile,
     QMessageLogContext,
     QObject,
     QSettings,
@@ -220,6 +221,14 @@ def run_app(args: argparse.Namespace, level: int) -> int:
     reporter = ErrorReporter(log_file, app)
     reporter.install()
 
+    instance_lock = single_instance_lock(paths.data_dir)
+    if instance_lock is None:
+        log.warning("Lookalike is already running on %s; this one quits", paths.data_dir)
+        QMessageBox.information(
+            None, APP_NAME, "Lookalike is already running. Use its window, or quit it first."
+        )
+        return 1
+
     if scratch is not None:
         qsettings = QSettings(str(paths.config_dir / "settings.ini"), QSettings.Format.IniFormat)
     else:
@@ -244,6 +253,18 @@ def run_app(args: argparse.Namespace, level: int) -> int:
             scratch.cleanup()
     log.info("Lookalike stopped (exit code %d)", code)
     return code
+
+
+def single_instance_lock(data_dir: Path) -> QLockFile | None:
+    """Hold the library's lock for as long as the app runs; None if another Lookalike holds it.
+
+    Two windows on one library would fight over its files and its local service (which allows
+    one service per data folder). A lock left by a crashed app is taken over.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    lock = QLockFile(str(data_dir / "lookalike.lock"))
+    lock.setStaleLockTime(0)  # only a dead process's lock is stale, however old
+    return lock if lock.tryLock(200) else None
 
 
 def quit_on_signals(app: QApplication) -> None:
