@@ -83,6 +83,7 @@ class AnsweringPrompts:
         self.confirmations: list[bool] = []
         self.errors: list[tuple[str, str]] = []
         self.asked: list[str] = []
+        self.questions: list[tuple[str, str]] = []  # (title, text) of each confirmation
 
     def ask_text(self, title: str, label: str, text: str = "") -> str | None:
         self.asked.append(title)
@@ -94,6 +95,7 @@ class AnsweringPrompts:
 
     def confirm(self, title: str, text: str) -> bool:
         self.asked.append(title)
+        self.questions.append((title, text))
         return self.confirmations.pop(0) if self.confirmations else False
 
     def error(self, title: str, text: str) -> None:

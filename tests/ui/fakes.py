@@ -50,6 +50,8 @@ class FakeClient:
         self.tags: dict[str, list[bytes]] = {}
         self.scores: dict[tuple[str, str], float] = {}  # (tag or query file name, image id)
         self.refuse_data: set[bytes] = set()
+        # The service's own words for a refused upload (default: the decoder's reason alone).
+        self.refusal_messages: dict[bytes, str] = {}
         self.data_names: dict[bytes, str] = {}  # uploaded query image -> key in ``scores``
         self.down = False  # simulates a dead service: every call fails to connect
         self._extraction: _Extraction | None = None
@@ -127,9 +129,13 @@ class FakeClient:
     # Tags and searches
     def add_tag(self, context_id: str, tag_name: str, data: bytes) -> None:
         self._record("add_tag", tag_name=tag_name, data=data)
-        if data in self.refuse_data:
-            raise ApiError(400, "BadRequest", "cannot identify image file")
+        self._refuse(data)
         self.tags.setdefault(tag_name, []).append(data)
+
+    def _refuse(self, data: bytes | None) -> None:
+        if data is not None and data in self.refuse_data:
+            message = self.refusal_messages.get(data, "cannot identify image file")
+            raise ApiError(400, "BadRequest", message)
 
     def _ranked(
         self, scored: dict[str, float], threshold: float, max_count: int
@@ -159,6 +165,7 @@ class FakeClient:
     ) -> list[SearchResult]:
         self._record("find_similar", image_id=image_id, data=data, threshold=threshold,
                      max_count=max_count)
+        self._refuse(data)
         query = self.data_names.get(data or b"", image_id or "")
         scored = {i: self.scores.get((query, i), 0.0) for i in self.indexed}
         return self._ranked(scored, threshold, max_count)
@@ -191,6 +198,7 @@ class FakeBackend:
         self.client = client
         self.alive = True
         self.restarts = 0
+        self.can_restart = True  # False: the service won't come back (a broken install)
         self.closed = False
         self._context_id: str | None = None
 
@@ -209,6 +217,8 @@ class FakeBackend:
         return self.alive
 
     def restart(self) -> Session:
+        if not self.can_restart:
+            raise ConnectionFailedError("Can't start the fake service: it exits at once")
         self.restarts += 1
         self.alive = True
         self.client.down = False

@@ -100,7 +100,9 @@ def test_cancel_stops_the_services_extraction(
     qtbot.waitUntil(lambda: len(h.client.calls_to("cancel_extraction")) == 1, timeout=5000)
     assert not h.window.indexing.is_busy()
     assert not h.window.indexing_status.isVisible()
-    assert h.window.message.text() == "Indexing cancelled"
+    assert h.window.message.text() == (
+        "Indexing cancelled: 0 of 2 photos in photos indexed. Press F5 to finish."
+    )
 
 
 def test_cancel_restarts_a_local_service_that_cannot_cancel(

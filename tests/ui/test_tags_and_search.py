@@ -142,7 +142,7 @@ def test_a_refused_reference_is_reported_and_not_kept(indexed: Harness, qtbot: A
 
     qtbot.waitUntil(lambda: bool(h.prompts.errors), timeout=5000)
     assert h.prompts.errors == [
-        ("Add to tag", "Can't add a.jpg to temple: cannot identify image file")
+        ("Add to tag", "1 image was not added to temple: a.jpg (cannot identify image file).")
     ]
     assert h.window.tag_store.get("temple").references == ()
 

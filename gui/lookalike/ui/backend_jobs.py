@@ -11,8 +11,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from lookalike.client import IDLE, ApiError, UnsupportedError
+from lookalike.client import (
+    IDLE,
+    ApiError,
+    AuthenticationError,
+    ConnectionFailedError,
+    UnsupportedError,
+)
 from lookalike.ui.backend_session import Session
+from lookalike.ui.plain_errors import UserInputError, plain_reason
 from lookalike.ui.result_filter import Hit
 
 log = logging.getLogger(__name__)
@@ -49,19 +56,31 @@ def find_by_tags(
 
 
 def find_similar(session: Session, image_path: str, threshold: int, max_count: int) -> list[Hit]:
-    data = Path(image_path).read_bytes()
-    results = session.client.find_similar(
-        session.context_id, data=data, threshold=threshold, max_count=max_count
-    )
+    """Images like the file at ``image_path``; a file the service can't read is the user's
+    problem (:class:`UserInputError` with a plain reason), not a failure of the app."""
+    name = Path(image_path).name
+    try:
+        data = Path(image_path).read_bytes()
+    except OSError as error:
+        raise UserInputError(f"Can't search with {name}: {error.strerror or error}") from None
+    if not data:
+        raise UserInputError(f"Can't search with {name}: file is empty")
+    try:
+        results = session.client.find_similar(
+            session.context_id, data=data, threshold=threshold, max_count=max_count
+        )
+    except ApiError as error:
+        if error.status != 400:
+            raise
+        raise UserInputError(f"Can't search with {name}: {plain_reason(error.message)}") from None
     return _hits(session, results)
 
 
 def add_references(
     session: Session, backend_name: str, files: tuple[str, ...]
 ) -> tuple[tuple[str, str], ...]:
-    """Add each file as a reference image of the tag; returns (file, reason) of those refused.
-
-    One refused image (unreadable, not an image) must not stop the others.
+    """Add each file as a reference image of the tag; returns (file, plain reason) of those
+    refused. One refused image (unreadable, not an image) must not stop the others.
     """
     refused = []
     for file in files:
@@ -69,9 +88,9 @@ def add_references(
             data = Path(file).read_bytes()
             session.client.add_tag(session.context_id, backend_name, data)
         except OSError as error:
-            refused.append((file, f"Can't read {Path(file).name}: {error.strerror or error}"))
+            refused.append((file, str(error.strerror or error)))
         except ApiError as error:
-            refused.append((file, error.message))
+            refused.append((file, plain_reason(error.message)))
     return tuple(refused)
 
 
@@ -163,6 +182,8 @@ def upload_and_index(session: Session, files: tuple[str, ...]) -> tuple[tuple[st
             session.client.create_image_features(session.context_id, image_id=image_id)
             if uploads is not None:
                 uploads.mark_uploaded(path)
+        except (ConnectionFailedError, AuthenticationError):
+            raise  # not the file's fault: the batch stops and the status bar says why
         except OSError as error:
             failures.append((file, f"Can't read {path.name}: {error.strerror or error}"))
         except Exception as error:  # noqa: BLE001 - the server's reason goes to the Problems panel

@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from lookalike.client import ConnectionFailedError
 from lookalike.ui.backend_session import Backend, Session
+from lookalike.ui.plain_errors import UserInputError
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,9 @@ class BackendWorker(QObject):
     def run_request(self, request: Request) -> None:
         try:
             result = self._run_with_recovery(request)
+        except UserInputError as error:  # the user's file, not a bug: one line, no traceback
+            log.warning("%s: %s", request.what, error)
+            self.failed.emit(request.serial, str(error))
         except Exception as error:
             log.warning("%s failed", request.what, exc_info=True)
             self.failed.emit(request.serial, f"{request.what} failed: {short_error(error)}")
@@ -96,10 +100,11 @@ class BackendWorker(QObject):
 
     @Slot()
     def restart_backend(self) -> None:
+        """A restart the app asked for (to stop an extraction): nothing to tell the user."""
         if self._backend is None:
             return
         try:
-            self._restart()
+            self._restart(announce=False)
         except Exception as error:
             log.exception("Restarting the search service failed")
             self.connection_failed.emit(f"Can't restart the search service: {short_error(error)}")
@@ -123,11 +128,12 @@ class BackendWorker(QObject):
         self.connected.emit(self._session.context_id, self._session.kind)
         return self._session
 
-    def _restart(self) -> Session:
+    def _restart(self, *, announce: bool = True) -> Session:
         assert self._backend is not None
         self._session = None
         self._session = self._backend.restart()
-        self.status_message.emit("The search service was restarted")
+        if announce:
+            self.status_message.emit("The search service was restarted")
         self.connected.emit(self._session.context_id, self._session.kind)
         return self._session
 

@@ -2,8 +2,11 @@
 
 Local mode asks the service to extract a whole folder (``imagesFolder``) and polls the context's
 status for progress and failures. Cloud mode uploads the folder's files in small batches, which
-gives progress and a place to stop. Failures go into the library's problem list; the rest of the
-library is unaffected. Everything here runs on the GUI thread; the work runs in the backend worker.
+gives progress and a place to stop. Failures of files go into the library's problem list; the rest
+of the library is unaffected. A backend that can't be reached is no file's problem: ``interrupted``
+tells the window, which says so in the status bar. If the local service restarts while it extracts
+a folder, the folder is asked for again (the engine skips the files it already has).
+Everything here runs on the GUI thread; the work runs in the backend worker.
 """
 
 from __future__ import annotations
@@ -40,6 +43,9 @@ class IndexingController(QObject):
     progress = Signal(str, int, int)  # folder, done, total (total 0: not known yet)
     finished = Signal(bool)  # True when the user cancelled
     problems_changed = Signal()
+    # folder, reason: the backend could not be reached, so the folder is only partly indexed.
+    # Not a problem of any file: it goes to the status bar, not to the Problems panel.
+    interrupted = Signal(str, str)
 
     def __init__(
         self, bridge: BackendBridge, library: Library, poll_ms: int = 400,
@@ -52,15 +58,20 @@ class IndexingController(QObject):
         self._current: _Folder | None = None
         self._batches: deque[tuple[str, ...]] = deque()
         self._done = 0
+        self._progress: tuple[str, int, int] | None = None  # the current folder's latest
+        self.last_cancelled: tuple[str, int, int] | None = None  # folder, done, total
         self._running_on_server = False
         self._poll = QTimer(self)
         self._poll.setInterval(poll_ms)
         self._poll.timeout.connect(self._ask_status)
+        self.progress.connect(self._remember_progress)
+        bridge.connected.connect(self._on_connected)
 
     def set_bridge(self, bridge: BackendBridge) -> None:
         """A new backend (settings changed): what was queued is dropped."""
         self._stop(cancelled=True, notify=False)
         self._bridge = bridge
+        bridge.connected.connect(self._on_connected)
 
     def is_busy(self) -> bool:
         return self._current is not None or bool(self._queue)
@@ -80,6 +91,12 @@ class IndexingController(QObject):
         if not self.is_busy():
             return
         log.info("Indexing cancelled by the user")
+        if self._current is not None:
+            done, total = self._counts_of(self._current.path)
+            # Before the service's first answer, the listing tells how many there are.
+            self.last_cancelled = (self._current.path, done, total or len(self._current.files))
+        else:
+            self.last_cancelled = None
         # Also when the start request is still queued: the worker runs requests in order, so
         # the cancel reaches the server after the extraction it stops has started.
         if self._current is not None and not self._is_cloud():
@@ -91,6 +108,26 @@ class IndexingController(QObject):
     def stop(self) -> None:
         """Forget the queue without asking the server anything (the app is closing)."""
         self._stop(cancelled=True, notify=False)
+
+    def _remember_progress(self, folder: str, done: int, total: int) -> None:
+        self._progress = (folder, done, total)
+
+    def _counts_of(self, folder: str) -> tuple[int, int]:
+        if self._progress is None or self._progress[0] != folder:
+            return 0, 0
+        return self._progress[1], self._progress[2]
+
+    def _on_connected(self, _context_id: str, _kind: str) -> None:
+        """The backend (re)connected. If the local service was restarted while it extracted our
+        folder, that extraction died with it: ask for the folder again. The engine skips the
+        files it already indexed, so this resumes where it stopped."""
+        folder = self._current
+        if folder is None or not self._running_on_server or self._is_cloud():
+            return
+        log.warning("The search service restarted while indexing %s; resuming", folder.path)
+        self._poll.stop()
+        self._running_on_server = False  # answers about the dead extraction are ignored now
+        self._retry_current()
 
     # Steps
     def _next(self) -> None:
@@ -150,9 +187,10 @@ class IndexingController(QObject):
             return
         self._poll.stop()
         self._running_on_server = False
+        self._library.forget_connection_problems(folder.path)
         if status.failures:
             self._library.record_problems(status.failures)
-            self.problems_changed.emit()
+        self.problems_changed.emit()
         log.info("Indexed %s: %d files, %d failed", folder.path, status.total,
                  len(status.failures))
         self._current = None
@@ -170,17 +208,18 @@ class IndexingController(QObject):
         self._bridge.submit(
             f"Uploading {folder.path}",
             functools.partial(backend_jobs.upload_and_index, files=batch),
-            on_result=functools.partial(self._on_batch_done, len(batch)), on_error=self._on_error,
+            on_result=functools.partial(self._on_batch_done, batch), on_error=self._on_error,
         )
 
-    def _on_batch_done(self, size: int, failures: object) -> None:
+    def _on_batch_done(self, batch: tuple[str, ...], failures: object) -> None:
         folder = self._current
         if folder is None:
             return
-        self._done += size
+        self._done += len(batch)
+        self._library.forget_connection_problems(folder.path, batch)
         if failures:
             self._library.record_problems(failures)  # type: ignore[arg-type]
-            self.problems_changed.emit()
+        self.problems_changed.emit()
         self.progress.emit(folder.path, self._done, len(folder.files))
         self._next_batch()
 
@@ -189,8 +228,7 @@ class IndexingController(QObject):
         if folder is None:
             return
         log.warning("Indexing %s stopped: %s", folder.path, message)
-        self._library.record_problems([(folder.path, message)])
-        self.problems_changed.emit()
+        self.interrupted.emit(folder.path, message)
         self._poll.stop()
         self._running_on_server = False
         self._current = None

@@ -2,7 +2,8 @@
 
 Why the app keeps it: the image search API cannot list the images of a search context, so the
 grid's contents come from listing the added folders here (the same rules as the engine's folder
-scan: image suffixes, recursive, hidden folders and symbolic links skipped). Problems are kept too,
+scan: image suffixes, or image signatures for files without one; recursive; hidden files,
+hidden folders and symbolic links skipped). Problems are kept too,
 because the engine remembers a failed file and does not report it again until the file changes.
 Everything is saved at once to ``library.json`` in the data dir; the GUI thread owns the store.
 """
@@ -30,6 +31,10 @@ IMAGE_SUFFIXES = frozenset((
 ))
 
 
+# How the client words a server it can't reach (ConnectionFailedError's messages).
+CONNECTION_MARKS = ("can't reach", "connection refused", "connection reset", "timed out")
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """A file that could not be indexed; ``mtime_ns`` tells a fixed file from the same one."""
@@ -39,8 +44,31 @@ class Problem:
     mtime_ns: int | None = None
 
 
+# First bytes of the formats a file without a suffix is taken for: the engine's rule
+# (lookalike.engine.engine._has_image_signature), so the listing and the engine agree on which
+# files belong to the library. RIFF/WEBP and ISO "ftyp" (HEIC, AVIF) are checked further in.
+_SIGNATURES = (
+    b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM", b"II*\x00",
+    b"MM\x00*", b"8BPS", b"\xff\x4f\xff\x51", b"\x00\x00\x00\x0cjP  ",
+)
+
+
+def has_image_signature(path: Path) -> bool:
+    """Whether the file starts like an image (read from disk: runs on a worker thread)."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(16)
+    except OSError:
+        return False
+    if head.startswith(_SIGNATURES):
+        return True
+    return (head[:4] == b"RIFF" and head[8:12] == b"WEBP") or head[4:8] == b"ftyp"
+
+
 def is_image_file(path: Path) -> bool:
-    return path.suffix.lower() in IMAGE_SUFFIXES
+    """An image suffix, or no suffix and an image's first bytes (as the engine decides)."""
+    suffix = path.suffix.lower()
+    return suffix in IMAGE_SUFFIXES or (not suffix and has_image_signature(path))
 
 
 def list_images(folder: Path) -> list[str]:
@@ -53,7 +81,7 @@ def list_images(folder: Path) -> list[str]:
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(names):
             path = Path(root) / name
-            if is_image_file(path) and not path.is_symlink():
+            if not name.startswith(".") and not path.is_symlink() and is_image_file(path):
                 found.append(str(path))
     return found
 
@@ -129,6 +157,19 @@ class Library:
             self._problems = kept
             self._save()
 
+    def forget_connection_problems(self, folder: str, files: Iterable[str] = ()) -> None:
+        """Forget rows that were about the connection, not about a file: the folder's own row
+        (an older release put "Uploading … failed: Can't reach …" there) and, among ``files``,
+        those whose reason is a connection error. Called once the backend answers again."""
+        named = set(files)
+        kept = {
+            path: problem for path, problem in self._problems.items()
+            if path != folder and not (path in named and is_connection_reason(problem.reason))
+        }
+        if len(kept) != len(self._problems):
+            self._problems = kept
+            self._save()
+
     def clear_problems(self) -> None:
         self._problems = {}
         self._save()
@@ -162,6 +203,12 @@ class Library:
         temporary = self._file.with_suffix(".tmp")
         temporary.write_text(json.dumps(document, indent=1, ensure_ascii=False), "utf-8")
         os.replace(temporary, self._file)
+
+
+def is_connection_reason(reason: str) -> bool:
+    """Whether a problem's reason is about reaching the server rather than about the file."""
+    lowered = reason.lower()
+    return any(mark in lowered for mark in CONNECTION_MARKS)
 
 
 def _contains(folder: str, path: str) -> bool:

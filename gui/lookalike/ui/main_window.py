@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
+    QMessageBox,
     QSlider,
     QSplitter,
     QStackedWidget,
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from lookalike import __version__
 from lookalike.client import path_to_image_id
 from lookalike.ui import backend_jobs
 from lookalike.ui.backend_session import Backend
@@ -46,7 +48,7 @@ from lookalike.ui.references_dialog import ReferencesDialog
 from lookalike.ui.result_filter import Hit
 from lookalike.ui.search_bar import SearchBar
 from lookalike.ui.search_controller import SearchController
-from lookalike.ui.settings import LOCAL, AppSettings, BackendChoice
+from lookalike.ui.settings import CLOUD, LOCAL, AppSettings, BackendChoice
 from lookalike.ui.settings_dialog import SettingsDialog, SettingsResult
 from lookalike.ui.tag_controller import TagController
 from lookalike.ui.tag_sidebar import TagSidebar
@@ -93,6 +95,24 @@ def scan_folder(folder: str, storage_root: Path) -> list[GridItem]:
     return items
 
 
+def about_text(paths: AppPaths) -> str:
+    return (
+        f"Lookalike {__version__}\n\n"
+        "Tag your photos by dragging a reference image onto a tag, and find similar ones.\n\n"
+        f"Log files: {paths.log_dir}"
+    )
+
+
+def interrupted_text(reasons: dict[str, str]) -> str:
+    """"Indexing of big was interrupted; press F5 to finish. (Can't reach …)": the folders by
+    name, and the first reason without the request's own name in front of it."""
+    names = ", ".join(Path(folder).name or folder for folder in reasons)
+    reason = next(iter(reasons.values()), "")
+    reason = reason.split(" failed: ", 1)[-1].strip()
+    text = f"Indexing of {names} was interrupted; press F5 to finish."
+    return f"{text} ({reason})" if reason else text
+
+
 class MainWindow(QMainWindow):
     ready = Signal()  # the backend answered for the first time
 
@@ -122,6 +142,8 @@ class MainWindow(QMainWindow):
         self._scans = TaskRunner(1, self)
         self._connected_once = False
         self._pixels_applied = False
+        self._sticky_status = ""  # a message service chatter must not replace
+        self._interrupted: dict[str, str] = {}  # folder -> why its indexing could not finish
 
         self.bridge = self._make_bridge()
         self.loader = ThumbnailLoader(paths.cache_dir / "thumbnails", parent=self)
@@ -152,7 +174,7 @@ class MainWindow(QMainWindow):
         bridge.kind = choice.kind  # known before it connects: indexing picks its way by it
         bridge.connected.connect(self._on_connected)
         bridge.connection_failed.connect(self._on_connection_failed)
-        bridge.status_message.connect(self.show_status)
+        bridge.status_message.connect(self._show_service_message)
         bridge.error.connect(self.show_status)
         return bridge
 
@@ -223,12 +245,14 @@ class MainWindow(QMainWindow):
         self.grid.find_similar_requested.connect(self.find_similar)
         self.grid.add_to_tag_requested.connect(self.tags.add_files)
         self.grid.preview_requested.connect(self.preview)
+        self.grid.status.connect(self.show_status)
         self.welcome.add_folder_requested.connect(self.ask_add_folder)
         self.welcome.folders_dropped.connect(self._add_folders)
         self.indexing.started.connect(lambda: self.indexing_status.show())
         self.indexing.progress.connect(self.indexing_status.show_progress)
         self.indexing.finished.connect(self._on_indexing_finished)
         self.indexing.problems_changed.connect(self._show_problems)
+        self.indexing.interrupted.connect(self._on_indexing_interrupted)
         self.indexing_status.cancel_requested.connect(self.indexing.cancel)
         self.problems.clear_requested.connect(self._clear_problems)
         self.problems.show_requested.connect(self.preview)
@@ -285,6 +309,9 @@ class MainWindow(QMainWindow):
                      QKeySequence.StandardKey.New)
         self._action(tags_menu, "&Rename tag…", self._rename_current_tag)
         self._action(tags_menu, "&Delete tag", self._delete_current_tag)
+
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&About Lookalike", self.show_about)
 
     # Library
     def library_items(self) -> list[GridItem]:
@@ -347,6 +374,7 @@ class MainWindow(QMainWindow):
         )
 
     def rescan(self) -> None:
+        self._sticky_status = ""
         for folder in self.library.folders():
             self._scan(folder)
 
@@ -363,6 +391,8 @@ class MainWindow(QMainWindow):
         if folder not in self.library.folders():
             return
         self._files[folder] = list(items)  # type: ignore[call-overload]
+        if self.message.text() == f"Listing {folder}…":
+            self.show_status("")
         # Only this folder's problems: the other folders may not have been listed yet.
         self.library.prune_problems((item.path for item in self._files[folder]), folder=folder)
         self._show_problems()
@@ -382,11 +412,35 @@ class MainWindow(QMainWindow):
 
     def _on_indexing_finished(self, cancelled: bool) -> None:
         self.indexing_status.hide()
-        self.show_status("Indexing cancelled" if cancelled else "Library indexed")
+        if cancelled:
+            self._show_sticky_status(self._cancelled_text())
+        elif self._interrupted:
+            self._show_sticky_status(interrupted_text(self._interrupted))
+        else:
+            self.show_status("Library indexed")
+        self._interrupted.clear()
         self.tags.forget_counts()
         self.tags.refresh_counts()
         if self.search.is_showing_results():
             self.search.search()
+
+    def _cancelled_text(self) -> str:
+        """How far a cancelled indexing got, and how to finish it."""
+        if self.indexing.last_cancelled is None:
+            return "Indexing cancelled. Press F5 to finish."
+        folder, done, total = self.indexing.last_cancelled
+        name = Path(folder).name or folder
+        if total <= 0:
+            return f"Indexing of {name} cancelled. Press F5 to finish."
+        noun = "photo" if total == 1 else "photos"
+        return (f"Indexing cancelled: {done} of {total} {noun} in {name} indexed. "
+                "Press F5 to finish.")
+
+    def _on_indexing_interrupted(self, folder: str, reason: str) -> None:
+        """The backend could not be reached for ``folder``: the status bar says so (this is
+        no file's problem, so the Problems panel stays as it is)."""
+        self._interrupted[folder] = reason
+        self._show_sticky_status(interrupted_text({folder: reason}))
 
     # Problems
     def _show_problems(self) -> None:
@@ -452,6 +506,14 @@ class MainWindow(QMainWindow):
         dialog.show()
         return dialog
 
+    def show_about(self) -> QMessageBox:
+        """Which version this is (for bug reports) and where the log is; not modal."""
+        box = QMessageBox(QMessageBox.Icon.Information, "About Lookalike", about_text(self.paths),
+                          QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.show()
+        return box
+
     def show_duplicates(self) -> None:
         self.duplicates.show()
         self.duplicates.raise_()
@@ -464,9 +526,13 @@ class MainWindow(QMainWindow):
             return
         self.apply_settings(dialog.result_settings())
 
-    def apply_settings(self, result: SettingsResult) -> None:
+    def apply_settings(self, result: SettingsResult) -> bool:
+        """Use the settings the dialog returned; False if the user declined the upload."""
         old = self.settings.backend()
         new = result.choice
+        if new.kind == CLOUD and old.kind != CLOUD and not self._confirm_upload():
+            self.show_status("Settings not changed: your photos stay on this computer")
+            return False
         old_secret = self.credentials.load(old.client_id) or ""
         if new.kind != LOCAL and new.client_id:
             where = self.credentials.save(new.client_id, result.secret,
@@ -474,8 +540,23 @@ class MainWindow(QMainWindow):
             log.info("The cloud secret is kept in: %s", where)
         self.settings.set_backend(new)
         if new == old and result.secret == old_secret:
-            return
+            return True
         self.reconnect()
+        return True
+
+    def _confirm_upload(self) -> bool:
+        """Cloud mode uploads every library photo: the user agrees to that first."""
+        folders = self.library.folders()
+        if not folders:
+            return True
+        photos = sum(len(self._files.get(folder, ())) for folder in folders)
+        photo_noun = "photo" if photos == 1 else "photos"
+        folder_noun = "folder" if len(folders) == 1 else "folders"
+        return self.prompts.confirm(
+            "Upload photos to Aspose Cloud?",
+            f"Aspose Cloud will receive a copy of {photos} {photo_noun} from {len(folders)} "
+            f"{folder_noun}. Continue?",
+        )
 
     def reconnect(self) -> None:
         """Stop the current backend and connect to the one the settings name."""
@@ -488,6 +569,10 @@ class MainWindow(QMainWindow):
         for owner in (self.search, self.tags, self.indexing, self.duplicates):
             owner.set_bridge(self.bridge)
         self.bridge.start()
+        # The old backend's counts and results say nothing about the new one: show "not
+        # counted yet", and ask the new backend (or say why it can't answer) for the results.
+        self.tags.show_tags()
+        self.search.refresh()
         for folder in self.library.folders():
             if folder in self._files:
                 self.indexing.index(folder, [item.path for item in self._files[folder]])
@@ -510,6 +595,18 @@ class MainWindow(QMainWindow):
 
     def show_status(self, text: str) -> None:
         self.message.setText(text)
+
+    def _show_sticky_status(self, text: str) -> None:
+        """A message the user must get to read: the service's own notes ("restarted") don't
+        replace it; the user's next action does."""
+        self._sticky_status = text
+        self.show_status(text)
+
+    def _show_service_message(self, text: str) -> None:
+        if self._sticky_status and self.message.text() == self._sticky_status:
+            log.info("Status kept over the service's note: %s", text)
+            return
+        self.show_status(text)
 
     # Zoom
     def set_thumb_size(self, size: int) -> None:

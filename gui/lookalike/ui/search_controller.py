@@ -120,7 +120,11 @@ class SearchController(QObject):
             self.refilter()  # the user moved on while we waited
 
     def _on_error(self, message: str) -> None:
+        """The search failed: the grid must not keep the previous results under the new query's
+        label, so it is emptied; the status bar says why."""
         self.searching.emit(False)
+        self._window.clear()
+        self._model.set_items([])
         self.status.emit(message)
 
     def _show(self, query: SearchQuery, hits: list[Hit]) -> None:

@@ -79,7 +79,9 @@ class SettingsDialog(QDialog):
         self._runner = TaskRunner(1, self)
 
         self.local_radio = QRadioButton("Local engine on this computer (private, offline)", self)
-        self.cloud_radio = QRadioButton("Aspose Cloud", self)
+        self.cloud_radio = QRadioButton(
+            "Aspose Cloud (your photos are uploaded to Aspose's servers)", self
+        )
         self._kind_group = QButtonGroup(self)
         self._kind_group.addButton(self.local_radio)
         self._kind_group.addButton(self.cloud_radio)

@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Signal
 
 from lookalike.ui import backend_jobs
 from lookalike.ui.backend_worker import BackendBridge
+from lookalike.ui.plain_errors import refused_summary
 from lookalike.ui.prompts import Prompts
 from lookalike.ui.tag_sidebar import TagRow, TagSidebar
 from lookalike.ui.tag_store import Tag, TagStore, TagStoreError
@@ -120,12 +121,12 @@ class TagController(QObject):
 
     def _on_added(self, name: str, sources: dict[str, str], refused: object) -> None:
         refused_files = dict(refused)  # type: ignore[call-overload]
+        added = len(sources) - len(refused_files)
         if refused_files:
             self._store.forget_references(name, list(refused_files))
-            first_file, reason = next(iter(refused_files.items()))
-            source = Path(sources.get(first_file, first_file)).name
-            self._prompts.error("Add to tag", f"Can't add {source} to {name}: {reason}")
-        added = len(sources) - len(refused_files)
+            named = [(Path(sources.get(file, file)).name, reason)
+                     for file, reason in refused_files.items()]
+            self._prompts.error("Add to tag", refused_summary(name, named, added))
         self._after_backend_change(f"Added {added} reference image(s) to {name}")
 
     def _ask_new_name(self) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QPoint, QSize, Qt, QUrl, Signal
@@ -17,6 +18,7 @@ class ThumbnailGrid(QListView):
     find_similar_requested = Signal(str)  # path
     add_to_tag_requested = Signal(str, list)  # tag name ("" = new tag), paths
     preview_requested = Signal(str)  # path
+    status = Signal(str)  # what Copy path and Show in folder did, for the status bar
 
     def __init__(self, model: ThumbnailModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -42,6 +44,8 @@ class ThumbnailGrid(QListView):
         self.setItemDelegate(self._delegate)
         self.setModel(model)
         self.tag_names: list[str] = []
+        # Opens a URL in the desktop's handler; False when there is none (tests replace it).
+        self.open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl
         self._copy = QAction("Copy path", self)
         self._copy.setShortcut(QKeySequence.StandardKey.Copy)
         self._copy.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
@@ -67,6 +71,19 @@ class ThumbnailGrid(QListView):
         paths = self.selected_paths()
         if paths:
             QGuiApplication.clipboard().setText("\n".join(paths))
+            self.status.emit(f"Copied {len(paths)} path" + ("" if len(paths) == 1 else "s"))
+        else:
+            self.status.emit("Select an image first, then copy its path")
+
+    def show_in_folder(self, path: str) -> None:
+        """Open the file's folder in the file manager; when there is none, say so, and put the
+        folder on the clipboard so the user can go there another way."""
+        folder = str(Path(path).parent)
+        if self.open_url(QUrl.fromLocalFile(folder)):
+            self.status.emit(f"Opened {folder}")
+            return
+        QGuiApplication.clipboard().setText(folder)
+        self.status.emit(f"Couldn't open a file manager; the folder is {folder} (path copied)")
 
     def _show_menu(self, position: QPoint) -> None:
         index = self.indexAt(position)
@@ -84,11 +101,7 @@ class ThumbnailGrid(QListView):
             tags.addSeparator()
         tags.addAction("New tag…", lambda: self.add_to_tag_requested.emit("", paths))
         menu.addSeparator()
-        menu.addAction("Show in folder", lambda: show_in_folder(paths[0]))
+        menu.addAction("Show in folder", lambda: self.show_in_folder(paths[0]))
         menu.addAction(self._copy)
         menu.popup(self.viewport().mapToGlobal(position))
 
-
-def show_in_folder(path: str) -> None:
-    """Opens the file's folder in the system file manager."""
-    QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(path).parent)))

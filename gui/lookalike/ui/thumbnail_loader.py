@@ -14,8 +14,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import sys
 import threading
+import warnings
 from collections import OrderedDict
 from pathlib import Path
 
@@ -27,6 +29,9 @@ from PySide6.QtGui import QImage, QImageReader
 log = logging.getLogger(__name__)
 
 MAX_PENDING = 256
+# The engine's limit (lookalike.engine.decode.MAX_PIXELS, which the UI may not import): a 200 MP
+# phone photo must show.
+MAX_PIXELS = 250_000_000
 
 
 class ThumbnailError(Exception):
@@ -82,14 +87,28 @@ def _register_heif() -> None:
 
 
 def read_with_pillow(path: Path, pixel_size: int) -> QImage:
-    """Pillow's decoding, upright per EXIF, as a QImage; raises ThumbnailError with the reason."""
+    """Pillow's decoding, upright per EXIF, as a QImage; raises ThumbnailError with the reason.
+
+    The pixel limit is the engine's (MAX_PIXELS): a photo the engine indexes can be seen too.
+    """
     _register_heif()
+    # Pillow refuses above twice this value and only warns above it (the engine sets the same).
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS // 2
     try:
-        with Image.open(path, formats=PILLOW_FORMATS) as opened:
-            opened.draft("RGB", (pixel_size, pixel_size))
-            upright = ImageOps.exif_transpose(opened)
-            upright.thumbnail((pixel_size, pixel_size), reducing_gap=2.0)
-            rgba = upright.convert("RGBA")
+        # TODO: catch_warnings is process-wide, not per thread; two workers may restore each
+        # other's filter (harmless: this is the only filter changed here).
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path, formats=PILLOW_FORMATS) as opened:
+                opened.draft("RGB", (pixel_size, pixel_size))
+                upright = ImageOps.exif_transpose(opened)
+                upright.thumbnail((pixel_size, pixel_size), reducing_gap=2.0)
+                rgba = upright.convert("RGBA")
+    except Image.DecompressionBombError as error:
+        megapixels = _megapixels(str(error))
+        raise ThumbnailError(
+            f"Can't read {path.name}: it is too large to preview ({megapixels})"
+        ) from error
     except Exception as error:  # Pillow raises many types (and warnings) for bad files
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         reason = reason.replace(f" {str(path)!r}", "").replace(str(path), path.name)
@@ -97,6 +116,14 @@ def read_with_pillow(path: Path, pixel_size: int) -> QImage:
     data = rgba.tobytes("raw", "RGBA")
     image = QImage(data, rgba.width, rgba.height, 4 * rgba.width, QImage.Format.Format_RGBA8888)
     return image.copy()  # the copy owns its pixels; ``data`` goes away with this frame
+
+
+def _megapixels(message: str) -> str:
+    """The "300 megapixels" of Pillow's "Image size (300000000 pixels) exceeds limit …"."""
+    found = re.search(r"\((\d+) pixels\)", message)
+    if found is None:
+        return f"over {MAX_PIXELS // 1_000_000} megapixels"
+    return f"{round(int(found.group(1)) / 1_000_000)} megapixels"
 
 
 def load_thumbnail(path: Path, pixel_size: int, cache_dir: Path | None) -> QImage:
