@@ -44,17 +44,13 @@ from lookalike.engine.types import (
     TagInfo,
 )
 from lookalike.engine.workers import WorkerPool
+from lookalike.imagefiles import is_image_file
 
 log = logging.getLogger(__name__)
 
 # An image given to a search or a comparison: the id of an image in the context, or raw bytes.
 ImageRef = str | bytes
 
-IMAGE_SUFFIXES = frozenset((
-    ".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".apng", ".webp", ".gif", ".bmp", ".dib", ".tif",
-    ".tiff", ".heic", ".heif", ".hif", ".avif", ".avifs", ".jp2", ".j2k", ".jpx", ".ppm", ".pgm",
-    ".pbm", ".pnm", ".tga", ".ico", ".icns", ".psd", ".sgi", ".blp", ".mpo", ".pcx", ".dds", ".eps",
-))
 
 # Candidates verified per search, taken from the global shortlist.
 SHORTLIST = 48
@@ -787,31 +783,11 @@ def _image_files(folder: Path, recursive: bool) -> list[Path]:
             path = Path(root) / name
             if path.is_symlink() or name.startswith("."):
                 continue
-            suffix = path.suffix.lower()
-            if suffix in IMAGE_SUFFIXES or (not suffix and _has_image_signature(path)):
+            if is_image_file(path):
                 found.append(path)
         if not recursive:
             break
     return found
-
-
-# First bytes of the formats a file without a suffix is taken for (RIFF and ftyp are checked
-# further in _has_image_signature).
-_SIGNATURES = (
-    b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM", b"II*\x00",
-    b"MM\x00*", b"8BPS", b"\xff\x4f\xff\x51", b"\x00\x00\x00\x0cjP  ",
-)
-
-
-def _has_image_signature(path: Path) -> bool:
-    try:
-        with path.open("rb") as fp:
-            head = fp.read(16)
-    except OSError:
-        return False
-    if head.startswith(_SIGNATURES):
-        return True
-    return (head[:4] == b"RIFF" and head[8:12] == b"WEBP") or head[4:8] == b"ftyp"
 
 
 def _display_path(path: Path) -> str:

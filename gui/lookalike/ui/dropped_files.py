@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QMimeData
 
-from lookalike.ui.library import is_image_file
+from lookalike.imagefiles import is_image_file
 from lookalike.ui.thumbnail_model import PATHS_MIME
 
 

@@ -18,17 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lookalike.imagefiles import is_image_file
+
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 
-# The suffixes the engine indexes (lookalike.engine.engine.IMAGE_SUFFIXES, which the UI may not
-# import); a file the engine skips would otherwise sit in the grid forever unindexed.
-IMAGE_SUFFIXES = frozenset((
-    ".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".apng", ".webp", ".gif", ".bmp", ".dib", ".tif",
-    ".tiff", ".heic", ".heif", ".hif", ".avif", ".avifs", ".jp2", ".j2k", ".jpx", ".ppm", ".pgm",
-    ".pbm", ".pnm", ".tga", ".ico", ".icns", ".psd", ".sgi", ".blp", ".mpo", ".pcx", ".dds", ".eps",
-))
 
 
 # How the client words a server it can't reach (ConnectionFailedError's messages).
@@ -42,33 +37,6 @@ class Problem:
     path: str
     reason: str
     mtime_ns: int | None = None
-
-
-# First bytes of the formats a file without a suffix is taken for: the engine's rule
-# (lookalike.engine.engine._has_image_signature), so the listing and the engine agree on which
-# files belong to the library. RIFF/WEBP and ISO "ftyp" (HEIC, AVIF) are checked further in.
-_SIGNATURES = (
-    b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM", b"II*\x00",
-    b"MM\x00*", b"8BPS", b"\xff\x4f\xff\x51", b"\x00\x00\x00\x0cjP  ",
-)
-
-
-def has_image_signature(path: Path) -> bool:
-    """Whether the file starts like an image (read from disk: runs on a worker thread)."""
-    try:
-        with path.open("rb") as file:
-            head = file.read(16)
-    except OSError:
-        return False
-    if head.startswith(_SIGNATURES):
-        return True
-    return (head[:4] == b"RIFF" and head[8:12] == b"WEBP") or head[4:8] == b"ftyp"
-
-
-def is_image_file(path: Path) -> bool:
-    """An image suffix, or no suffix and an image's first bytes (as the engine decides)."""
-    suffix = path.suffix.lower()
-    return suffix in IMAGE_SUFFIXES or (not suffix and has_image_signature(path))
 
 
 def list_images(folder: Path) -> list[str]:
