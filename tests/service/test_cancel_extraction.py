@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from lookalike.client import ImagingClient
+from lookalike.client import ApiError, ImagingClient
 from tests.service.conftest import CLIENT_ID, CLIENT_SECRET, SEARCH, TIMEOUT, Service
 
 COPIES = 120
@@ -47,8 +47,9 @@ def test_the_client_cancels_a_running_extraction(service: Service, big_folder: s
         # Nothing runs any more: a second cancel is harmless.
         client.cancel_extraction(context_id)
 
-        with pytest.raises(Exception, match="not found"):
+        with pytest.raises(ApiError, match="not found") as missing:
             client.cancel_extraction("no-such-context")
 
+    assert missing.value.status == 404
     assert final.progress is not None and final.progress.cancelled
     assert final.progress.done < COPIES

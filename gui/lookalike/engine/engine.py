@@ -32,7 +32,7 @@ from lookalike.engine.errors import (
 )
 from lookalike.engine.features import ImageFeatures
 from lookalike.engine.index import GlobalIndex
-from lookalike.engine.scoring import similarity
+from lookalike.engine.scoring import GLOBAL_FLOOR, similarity
 from lookalike.engine.store import ContextStore
 from lookalike.engine.types import (
     ContextStatus,
@@ -54,10 +54,6 @@ ImageRef = str | bytes
 
 # Candidates verified per search, taken from the global shortlist.
 SHORTLIST = 48
-# Global cosine similarity below which two images are not even verified: true edits stay above.
-GLOBAL_FLOOR = 0.0
-# Global likeness a pair needs before duplicate detection verifies it (as low as a corner crop).
-DUPLICATE_GLOBAL_FLOOR = 0.2
 # Nearest neighbours (by global likeness) each image is verified against when looking for
 # duplicates; copies beyond them are still grouped through the matches they have in common.
 DUPLICATE_NEIGHBOURS = 8
@@ -397,9 +393,7 @@ class Engine:
         context.store.clear_matches_of_row(row)
         matches = []
         for ref, reference in self._references(context):
-            if _global_similarity(reference, features) < GLOBAL_FLOOR:
-                continue
-            score = similarity(reference, features)
+            score = similarity(reference, features)  # globally unlike pairs cost nothing there
             if score >= TAG_SCORE_FLOOR:
                 matches.append((ref, row, score))
         if matches:
@@ -446,7 +440,8 @@ class Engine:
             self._extract_files(context, job, folder, id_prefix, recursive)
         except Exception as exc:
             log.exception("feature extraction in %s failed", folder)
-            job.failed.append(Failure(str(folder), f"extraction stopped: {exc}"))
+            first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            job.failed.append(Failure(str(folder), f"extraction stopped: {first_line}"))
         finally:
             progress = Progress(
                 done=job.done, total=job.total, failed=tuple(job.failed), skipped=job.skipped,
@@ -616,7 +611,7 @@ class Engine:
         _check_threshold(threshold)
         minimum = max(threshold, 1e-9)
         context = self._context(context_id)
-        candidates = context.index.pairs_above(DUPLICATE_GLOBAL_FLOOR, per_row=DUPLICATE_NEIGHBOURS)
+        candidates = context.index.pairs_above(GLOBAL_FLOOR, per_row=DUPLICATE_NEIGHBOURS)
         rows = sorted({r for a, b, _ in candidates for r in (a, b)})
         blobs = context.store.features_of_rows(rows)
         features = {row: ImageFeatures.from_bytes(blob) for row, (_, blob) in blobs.items()}
@@ -705,10 +700,6 @@ class Engine:
 def _extract_item(item: tuple[Path, str]) -> tuple[bytes, int, int]:
     path, name = item
     return tasks.extract(path, name)
-
-
-def _global_similarity(a: ImageFeatures, b: ImageFeatures) -> float:
-    return float(max(a.global_vector @ b.global_vector, a.mirror_vector @ b.global_vector))
 
 
 def _best(results: list[SearchResult], max_count: int) -> list[SearchResult]:
