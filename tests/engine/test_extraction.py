@@ -234,3 +234,24 @@ def test_searches_and_tags_from_other_threads_while_a_folder_is_indexed(
     tagged = {r.image_id for r in engine.find_by_tags(context, ["tag1"], threshold=90,
                                                       max_count=100)}
     assert tagged == {"query-copy.jpg", "4.jpg"}
+
+
+def test_a_rescan_forgets_deleted_files_and_only_those_of_its_folder(
+    engine: Engine, context: str, tmp_path: Path, temples: Path
+) -> None:
+    # "a_b" next to "a%b": a LIKE pattern must take the folder name literally.
+    folder, neighbour = tmp_path / "a%b", tmp_path / "a_b"
+    for target, names in ((folder, ("1.jpg", "3.jpg")), (neighbour, ("4.jpg",))):
+        target.mkdir()
+        for name in names:
+            (target / name).write_bytes((temples / name).read_bytes())
+    engine.extract_folder(context, folder, id_prefix="x/")
+    engine.wait_idle(context, timeout=120)
+    engine.extract_folder(context, neighbour, id_prefix="y/")
+    engine.wait_idle(context, timeout=120)
+
+    (folder / "3.jpg").unlink()
+    engine.extract_folder(context, folder, id_prefix="x/")
+    engine.wait_idle(context, timeout=120)
+
+    assert sorted(engine.image_ids(context)) == ["x/1.jpg", "y/4.jpg"]

@@ -513,14 +513,12 @@ class Engine:
 
     def _forget_missing(self, context: _Context, folder: Path, present: set[str]) -> None:
         prefix = str(folder).rstrip(os.sep) + os.sep
-        for image_id in context.store.image_ids():
-            found = context.store.image(image_id)
-            if found is None or found.source_path is None:
-                continue
-            if found.source_path.startswith(prefix) and found.source_path not in present:
-                log.info("forgetting %s: its file is gone", found.source_path)
+        for row, image_id, source_path in context.store.files_under(prefix):
+            # LIKE ignores case for ASCII letters: startswith keeps the match exact.
+            if source_path.startswith(prefix) and source_path not in present:
+                log.info("forgetting %s: its file is gone", source_path)
                 context.store.delete_image(image_id)
-                context.index.remove(found.row)
+                context.index.remove(row)
 
     def cancel(self, context_id: str) -> None:
         job = self._context(context_id).job

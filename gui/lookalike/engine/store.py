@@ -240,6 +240,16 @@ class ContextStore:
                 yield row, image_id, bytes(blob)
             last = rows[-1][0]
 
+    def files_under(self, prefix: str) -> list[tuple[int, str, str]]:
+        """(row, image id, source path) of the images indexed from files whose path starts with
+        ``prefix``, in one query (a scan's clean-up looks at every file of a folder)."""
+        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return list(self.read().execute(
+            "SELECT row, image_id, source_path FROM images "
+            "WHERE source_path LIKE ? ESCAPE '\\'",
+            (pattern,),
+        ))
+
     def file_states(self) -> dict[str, tuple[int | None, int | None]]:
         """source path -> (size, mtime) of indexed files and of remembered failures."""
         db = self.read()
