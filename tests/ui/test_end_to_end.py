@@ -98,6 +98,7 @@ def test_the_service_comes_back_after_its_process_is_killed(
     qtbot.waitUntil(lambda: window.message.text() == "The search service was restarted",
                     timeout=30_000)
     assert window.bridge.context_id == context_id  # the same library, on disk
+    window.tag_store.create("nothing-tagged-yet")  # a tag, so the search reaches the service
     window.search_bar.tags_edit.setText("nothing-tagged-yet")
     window.search_bar.search_button.click()
     qtbot.waitUntil(lambda: window.message.text().startswith("0 images for nothing-tagged-yet"),

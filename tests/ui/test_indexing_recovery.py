@@ -50,7 +50,7 @@ def test_indexing_resumes_after_the_service_restarts(
     assert asked == [image_id(folder), image_id(folder)]  # the folder was asked for again
     assert set(h.client.indexed) == {image_id(folder / name) for name in NAMES}
     assert progress[-1] == (5, 5)
-    assert h.window.message.text() == "Library indexed"
+    assert h.window.message.text() == "Library indexed: 5 images in the library"
     assert h.window.problems.rows() == []
 
 
@@ -144,7 +144,9 @@ def test_connection_errors_go_to_the_status_bar_and_a_good_reindex_clears_old_ro
 
     assert finished.args == [False]
     assert h.window.problems.rows() == [(str(folder / "c.jpg"), "file is truncated")]
-    assert h.window.message.text() == "Library indexed"
+    assert h.window.message.text() == (
+        "Library indexed: 2 images in the library (1 could not be read)"
+    )
 
 
 def test_a_new_backend_drops_the_old_counts_and_results(

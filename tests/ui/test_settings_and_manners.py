@@ -248,6 +248,7 @@ def test_the_service_is_restarted_when_it_dies_and_the_request_is_not_lost(
     h.backend.alive = False
     h.client.down = True  # the process is gone: every call is refused
 
+    h.window.tag_store.create("anything")  # a tag, so the search reaches the service
     h.window.search_bar.tags_edit.setText("anything")
     h.window.search_bar.search_button.click()
 
@@ -344,7 +345,7 @@ def test_the_grid_context_menu_offers_the_issue_actions(
     grid._show_menu(grid.visualRect(h.window.model.index(1)).center())
 
     menu = grid.findChildren(QMenu, options=Qt.FindChildOption.FindDirectChildrenOnly)[-1]
-    texts = [action.text() for action in menu.actions()]
+    texts = [action.text().replace("&", "") for action in menu.actions()]
     assert texts == ["Find similar", "Add to tag", "", "Show in folder", "Copy path"]
     submenu = menu.actions()[1].menu()
     assert [a.text() for a in submenu.actions()] == ["temple", "", "New tag…"]

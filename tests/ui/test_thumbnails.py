@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pebble import ProcessExpired
 from PIL import Image
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt, QThread
 from PySide6.QtGui import QImage
 
+from lookalike.ui import thumbnail_loader
 from lookalike.ui.main_window import thumbnail_pixels
-from lookalike.ui.thumbnail_loader import ThumbnailError, ThumbnailLoader, load_thumbnail
+from lookalike.ui.thumbnail_loader import (
+    ThumbnailError,
+    ThumbnailLoader,
+    failure_reason,
+    load_thumbnail,
+)
 from lookalike.ui.thumbnail_model import GridItem, Role, ThumbnailModel, ThumbState
 from tests.ui.conftest import QtMessages
 from tests.ui.helpers import make_photos
@@ -150,3 +161,132 @@ def test_the_grid_paints_placeholders_thumbnails_and_failures(
     qtbot.waitUntil(lambda: model.index(1).data(Role.STATE) == ThumbState.FAILED, timeout=5000)
     image = h.window.grid.grab().toImage()
     assert not image.isNull()
+
+
+# --- the worker processes ------------------------------------------------------------------
+
+
+def thumbnail_workers() -> list[multiprocessing.process.BaseProcess]:
+    """The thumbnail worker processes alive now (children of this test process)."""
+    return [child for child in multiprocessing.active_children() if child.is_alive()]
+
+
+def never_ending_file(path: Path) -> Path:
+    """A named pipe nobody writes to: reading it blocks forever, like a decoder that hangs."""
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("named pipes are POSIX only")
+    os.mkfifo(path)
+    return path
+
+
+def wait_for_result(qtbot: Any, loader: ThumbnailLoader, path: Path) -> tuple[str, object]:
+    """Ask ``loader`` for ``path``; returns ("loaded", QImage) or ("failed", reason)."""
+    outcome: list[tuple[str, object]] = []
+    loader.loaded.connect(lambda done, image: outcome.append(("loaded", image)))
+    loader.failed.connect(lambda done, reason: outcome.append(("failed", reason)))
+    loader.request(str(path))
+    qtbot.waitUntil(lambda: bool(outcome), timeout=60_000)
+    return outcome[0]
+
+
+def test_thumbnails_are_decoded_in_lower_priority_processes_and_answered_on_the_gui_thread(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    folder = make_photos(tmp_path / "p", ["a.jpg", "b.png"])
+    loader = ThumbnailLoader(tmp_path / "cache", pixel_size=64)
+    threads: list[object] = []
+    loader.loaded.connect(lambda path, image: threads.append(QThread.currentThread()))
+
+    kind, image = wait_for_result(qtbot, loader, folder / "a.jpg")
+    assert kind == "loaded"
+    assert isinstance(image, QImage) and max(image.width(), image.height()) == 64
+    assert threads == [QCoreApplication.instance().thread()]
+    assert len(list((tmp_path / "cache").rglob("*.jpg"))) == 1  # the worker wrote the cache
+
+    workers = thumbnail_workers()
+    assert workers, "no worker process made the thumbnail"
+    if sys.platform.startswith("linux"):
+        own = os.getpriority(os.PRIO_PROCESS, 0)
+        assert all(os.getpriority(os.PRIO_PROCESS, worker.pid) == min(19, own + 10)
+                   for worker in workers if worker.pid is not None)
+    loader.shutdown()
+
+
+def test_a_decoder_that_dies_costs_one_thumbnail_and_the_next_one_still_comes(
+    qtbot: Any, tmp_path: Path, fail_on_qt_warnings: QtMessages
+) -> None:
+    loader = ThumbnailLoader(None, pixel_size=64, max_in_flight=1)
+    failures: list[tuple[str, str]] = []
+    loader.failed.connect(lambda path, reason: failures.append((path, reason)))
+    stuck = never_ending_file(tmp_path / "stuck.jpg")
+    loader.request(str(stuck))
+    qtbot.waitUntil(lambda: bool(thumbnail_workers()), timeout=30_000)
+    qtbot.wait(1000)  # a worker has the file now, waiting for bytes that never come
+    for worker in thumbnail_workers():
+        os.kill(worker.pid, signal.SIGKILL)  # what a segfaulting decoder looks like
+
+    qtbot.waitUntil(lambda: bool(failures), timeout=30_000)
+    assert failures == [(str(stuck), "Can't read stuck.jpg: the decoder crashed on this file")]
+    folder = make_photos(tmp_path / "p", ["after.jpg"])
+    kind, _ = wait_for_result(qtbot, loader, folder / "after.jpg")
+    assert kind == "loaded"
+    loader.shutdown()
+
+
+def test_a_decoder_that_takes_too_long_is_stopped_with_a_reason(
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(thumbnail_loader, "TASK_TIMEOUT_SECONDS", 1.0)
+    loader = ThumbnailLoader(None, pixel_size=64)
+    kind, reason = wait_for_result(qtbot, loader, never_ending_file(tmp_path / "slow.png"))
+    assert (kind, reason) == ("failed", "Can't read slow.png: decoding it took too long")
+
+    folder = make_photos(tmp_path / "p", ["next.jpg"])
+    kind, _ = wait_for_result(qtbot, loader, folder / "next.jpg")
+    assert kind == "loaded"  # the stuck worker was replaced
+    loader.shutdown()
+
+
+def test_a_shut_down_loader_answers_nothing_more(qtbot: Any, tmp_path: Path) -> None:
+    folder = make_photos(tmp_path / "p", ["a.jpg", "b.jpg", "c.jpg"])
+    loader = ThumbnailLoader(None, pixel_size=64, max_in_flight=1)
+    answers: list[str] = []
+    loader.loaded.connect(lambda path, image: answers.append(path))
+    for name in ("a.jpg", "b.jpg", "c.jpg"):
+        loader.request(str(folder / name))
+    loader.shutdown()
+    assert loader.is_idle()
+
+    control = ThumbnailLoader(None, pixel_size=64)  # a live loader's answer proves time passed
+    kind, _ = wait_for_result(qtbot, control, folder / "a.jpg")
+    assert kind == "loaded"
+    assert answers == []
+    control.shutdown()
+
+
+def test_failure_reasons_name_the_file_and_say_what_happened() -> None:
+    assert failure_reason("/x/a.jpg", ThumbnailError("Can't read a.jpg: file is truncated")) == (
+        "Can't read a.jpg: file is truncated")
+    assert failure_reason("/x/a.jpg", TimeoutError()) == (
+        "Can't read a.jpg: decoding it took too long")
+    assert failure_reason("/x/a.jpg", ProcessExpired("Abnormal termination", code=-11)) == (
+        "Can't read a.jpg: the decoder crashed on this file")
+
+
+def test_worker_pixels_keep_their_colours_and_transparency(qtbot: Any, tmp_path: Path) -> None:
+    Image.new("RGB", (90, 60), (220, 30, 40)).save(tmp_path / "red.jpg", quality=95)
+    Image.new("RGBA", (60, 60), (20, 40, 200, 128)).save(tmp_path / "half-blue.png")
+    loader = ThumbnailLoader(tmp_path / "cache", pixel_size=30)
+
+    kind, red = wait_for_result(qtbot, loader, tmp_path / "red.jpg")
+    assert kind == "loaded" and isinstance(red, QImage)
+    assert (red.width(), red.height()) == (30, 20)
+    colour = red.pixelColor(15, 10)
+    assert abs(colour.red() - 220) <= 6 and colour.green() <= 40 and colour.blue() <= 50
+
+    kind, blue = wait_for_result(qtbot, loader, tmp_path / "half-blue.png")
+    assert kind == "loaded" and isinstance(blue, QImage) and blue.hasAlphaChannel()
+    colour = blue.pixelColor(15, 15)
+    assert abs(colour.alpha() - 128) <= 2 and abs(colour.blue() - 200) <= 4
+    assert colour.red() <= 24
+    loader.shutdown()

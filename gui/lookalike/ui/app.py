@@ -1,7 +1,8 @@
 """Starting the desktop app: paths, logging, the error hook, the colour scheme, the main window.
 
 ``--smoke-test`` opens the window on a throw-away data folder, starts the local service, waits
-until a context status call answers, and quits with 0 (1 if the service fails, 2 on a timeout).
+until a context status call answers and a thumbnail worker process has made a thumbnail, and quits
+with 0 (1 if either fails, 2 on a timeout).
 It prints nothing on stdout: an installer's check reads only the exit code. A PySide6 that breaks
 Python's reference counts (see qt_binding) stops the app at once with exit code 3.
 """
@@ -32,7 +33,7 @@ from PySide6.QtCore import (
     Signal,
     qInstallMessageHandler,
 )
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtGui import QColor, QGuiApplication, QImage, QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from lookalike.logsetup import configure_logging
@@ -42,6 +43,7 @@ from lookalike.ui.cloud_uploads import UploadMap
 from lookalike.ui.main_window import AppPaths, BackendFactory, MainWindow
 from lookalike.ui.qt_binding import binding_problem
 from lookalike.ui.settings import CLOUD, LOCAL, AppSettings, BackendChoice
+from lookalike.ui.thumbnail_loader import ThumbnailLoader, stop_workers
 
 log = logging.getLogger(__name__)
 
@@ -241,14 +243,15 @@ def run_app(args: argparse.Namespace, level: int) -> int:
     quit_on_signals(app)
     window.show()
     window.start()
-    if smoke:
-        _arm_smoke_test(app, window)
+    if scratch is not None:  # the smoke test
+        _arm_smoke_test(app, window, Path(scratch.name))
     try:
         code = app.exec()
     finally:
         if not smoke:
             window.save_state()
         window.shutdown()
+        stop_workers()
         if scratch is not None:
             scratch.cleanup()
     log.info("Lookalike stopped (exit code %d)", code)
@@ -281,17 +284,32 @@ def quit_on_signals(app: QApplication) -> None:
     wake.start()
 
 
-def _arm_smoke_test(app: QApplication, window: MainWindow) -> None:
-    """Quit with 0 once the service answers a status call; 1 if it fails; 2 on a timeout."""
+def _arm_smoke_test(app: QApplication, window: MainWindow, scratch: Path) -> None:
+    """Quit with 0 once the service answers a status call and a thumbnail worker process made a
+    thumbnail (a frozen app must be able to start both from its one executable); 1 if either
+    fails; 2 on a timeout."""
 
     def finish(code: int, why: str) -> None:
         log.info("Smoke test: %s", why)
         app.exit(code)
 
+    sample = scratch / "smoke-sample.png"
+    picture = QImage(64, 48, QImage.Format.Format_RGB32)
+    picture.fill(QColor("teal"))
+    picture.save(str(sample))
+    loader = ThumbnailLoader(None, pixel_size=32, parent=window)
+
+    def on_thumbnail(path: str, image: QImage) -> None:
+        finish(0, f"the service answered and a worker made a {image.width()}x{image.height()} "
+                  "thumbnail")
+
+    loader.loaded.connect(on_thumbnail)
+    loader.failed.connect(lambda _path, reason: finish(1, reason))
+
     def on_ready() -> None:
         window.bridge.submit(
             "Smoke test status call", backend_jobs.ping,
-            on_result=lambda status: finish(0, f"the service answered ({status})"),
+            on_result=lambda status: loader.request(str(sample)),
             on_error=lambda message: finish(1, message),
         )
 

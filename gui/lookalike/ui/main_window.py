@@ -13,17 +13,30 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QKeySequence,
+    QPainter,
+    QPalette,
+)
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QLabel,
     QMainWindow,
     QMenu,
     QMessageBox,
+    QProxyStyle,
     QSlider,
     QSplitter,
     QStackedWidget,
+    QStyle,
+    QStyleOption,
     QToolBar,
     QToolButton,
     QWidget,
@@ -36,6 +49,7 @@ from lookalike.ui.backend_session import Backend
 from lookalike.ui.backend_worker import BackendBridge
 from lookalike.ui.background import TaskRunner
 from lookalike.ui.credentials import CredentialStore
+from lookalike.ui.dropped_files import dropped_folders
 from lookalike.ui.duplicates_view import DuplicatesView
 from lookalike.ui.icons import app_icon
 from lookalike.ui.indexing import IndexingController
@@ -48,6 +62,7 @@ from lookalike.ui.references_dialog import ReferencesDialog
 from lookalike.ui.result_filter import Hit
 from lookalike.ui.search_bar import SearchBar
 from lookalike.ui.search_controller import SearchController
+from lookalike.ui.search_wording import empty_library_placeholder, plural
 from lookalike.ui.settings import CLOUD, LOCAL, AppSettings, BackendChoice
 from lookalike.ui.settings_dialog import SettingsDialog, SettingsResult
 from lookalike.ui.tag_controller import TagController
@@ -60,7 +75,39 @@ from lookalike.ui.welcome_panel import WelcomePanel
 
 log = logging.getLogger(__name__)
 
-ZOOM_MIN, ZOOM_MAX, ZOOM_STEP = 64, 384, 32
+# The smallest size still shows a readable name and a score badge well inside the picture.
+ZOOM_MIN, ZOOM_MAX, ZOOM_STEP = 96, 384, 32
+CONFIRMATION_MS = 6000
+PROBLEMS_HEIGHT = 240  # the Problems panel's first height: about seven rows
+SEPARATOR_EXTENT = 8  # pixels: a handle above the Problems panel that is easy to grab
+
+
+class SeparatorStyle(QProxyStyle):
+    """The app's style, with a dock separator that can be seen and grabbed (Fusion's is a few
+    pixels of plain background). Set on the window only: its children keep the app's style."""
+
+    def pixelMetric(self, metric: QStyle.PixelMetric, option: QStyleOption | None = None,
+                    widget: QWidget | None = None) -> int:
+        if metric == QStyle.PixelMetric.PM_DockWidgetSeparatorExtent:
+            return SEPARATOR_EXTENT
+        return super().pixelMetric(metric, option, widget)
+
+    def drawPrimitive(self, element: QStyle.PrimitiveElement, option: QStyleOption,
+                      painter: QPainter, widget: QWidget | None = None) -> None:
+        if element != QStyle.PrimitiveElement.PE_IndicatorDockWidgetResizeHandle:
+            super().drawPrimitive(element, option, painter, widget)
+            return
+        rect = option.rect
+        palette = option.palette
+        painter.fillRect(rect, palette.color(QPalette.ColorRole.Midlight))
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(palette.color(QPalette.ColorRole.Dark))
+        centre = rect.center()
+        horizontal = rect.width() >= rect.height()
+        for step in (-8, -4, 0, 4, 8):  # a grip of five dots in the middle
+            x = centre.x() + (step if horizontal else 0)
+            y = centre.y() + (0 if horizontal else step)
+            painter.drawEllipse(QPoint(x, y), 1, 1)
 BackendFactory = Callable[[BackendChoice, str], Callable[[], Backend]]  # choice, secret
 
 
@@ -93,6 +140,12 @@ def scan_folder(folder: str, storage_root: Path) -> list[GridItem]:
             image_id = path
         items.append(GridItem(path, image_id))
     return items
+
+
+def library_text(readable: int, unreadable: int) -> str:
+    """"146 images in the library (29 could not be read)": only images that can be searched."""
+    text = f"{plural(readable, 'image')} in the library"
+    return f"{text} ({unreadable} could not be read)" if unreadable else text
 
 
 def about_text(paths: AppPaths) -> str:
@@ -129,6 +182,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Lookalike")
         self.setWindowIcon(app_icon())
         self.setObjectName("mainWindow")
+        self.setAcceptDrops(True)  # folders dropped anywhere are added, as on the welcome panel
+        self._style = SeparatorStyle(QApplication.style().name())
+        self.setStyle(self._style)
         self.settings = settings
         self.paths = paths
         self.prompts = prompts or Prompts(self)
@@ -144,15 +200,18 @@ class MainWindow(QMainWindow):
         self._pixels_applied = False
         self._sticky_status = ""  # a message service chatter must not replace
         self._interrupted: dict[str, str] = {}  # folder -> why its indexing could not finish
+        self._backend_name = ""  # "Local engine" once connected, for the status bar
 
         self.bridge = self._make_bridge()
         self.loader = ThumbnailLoader(paths.cache_dir / "thumbnails", parent=self)
         self.icon_loader = ThumbnailLoader(paths.cache_dir / "thumbnails", pixel_size=128,
-                                           max_threads=1, parent=self)
+                                           max_in_flight=1, parent=self)
         self.model = ThumbnailModel(self.loader, self.devicePixelRatioF())
         self._build_widgets()
         self.search = SearchController(
-            self.bridge, self.tag_store, self.model, self.search_bar, self.library_items, self
+            self.bridge, self.tag_store, self.model, self.search_bar, self.library_items, self,
+            library_text=lambda _shown: self.library_text(),
+            library_placeholder=self._library_placeholder,
         )
         self.tags = TagController(self.bridge, self.tag_store, self.sidebar, self.prompts, self)
         self.indexing = IndexingController(self.bridge, self.library, parent=self)
@@ -209,6 +268,8 @@ class MainWindow(QMainWindow):
         self.problems_dock.setWidget(self.problems)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.problems_dock)
         self.problems_dock.hide()
+        self._problems_sized = False
+        self.problems_dock.visibilityChanged.connect(self._size_problems_once)
 
         status = self.statusBar()
         self.message = QLabel(self)
@@ -221,22 +282,31 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(self.problems_button)
         self.backend_label = QLabel("Starting the search service…", self)
         status.addPermanentWidget(self.backend_label)
+        self.zoom_label = QLabel("Size", self)
         self.zoom = QSlider(Qt.Orientation.Horizontal, self)
         self.zoom.setRange(ZOOM_MIN, ZOOM_MAX)
         self.zoom.setSingleStep(16)
         self.zoom.setPageStep(ZOOM_STEP)
         self.zoom.setMaximumWidth(120)
-        self.zoom.setToolTip("Thumbnail size")
+        self.zoom.setToolTip("Thumbnail size: drag to make the pictures larger or smaller "
+                             "(View > Zoom in, Zoom out)")
+        self.zoom_label.setToolTip(self.zoom.toolTip())
+        self.zoom_label.setBuddy(self.zoom)
         self.zoom.valueChanged.connect(self.set_thumb_size)
         self._zoom_settle = QTimer(self)
         self._zoom_settle.setSingleShot(True)
         self._zoom_settle.setInterval(250)
         self._zoom_settle.timeout.connect(self._apply_thumbnail_pixels)
+        status.addPermanentWidget(self.zoom_label)
         status.addPermanentWidget(self.zoom)
 
     def _wire(self) -> None:
         self.search.status.connect(self.show_status)
+        self.search.showing_tags.connect(self.sidebar.set_searched)
+        self.search.placeholder.connect(self.grid.set_placeholder)
         self.tags.status.connect(self.show_status)
+        self.tags.confirmed.connect(self.show_confirmation)
+        self.tags.renamed.connect(self.search_bar.rename_tag)
         self.tags.tags_changed.connect(self._on_tags_changed)
         self.sidebar.tag_activated.connect(self.search_tag)
         self.sidebar.references_requested.connect(self.show_references)
@@ -246,6 +316,7 @@ class MainWindow(QMainWindow):
         self.grid.add_to_tag_requested.connect(self.tags.add_files)
         self.grid.preview_requested.connect(self.preview)
         self.grid.status.connect(self.show_status)
+        self.grid.folders_dropped.connect(self._add_folders)
         self.welcome.add_folder_requested.connect(self.ask_add_folder)
         self.welcome.folders_dropped.connect(self._add_folders)
         self.indexing.started.connect(lambda: self.indexing_status.show())
@@ -288,7 +359,8 @@ class MainWindow(QMainWindow):
         edit_menu = bar.addMenu("&Edit")
         self._action(edit_menu, "&Find…", self.search_bar.focus_search,
                      QKeySequence.StandardKey.Find)
-        self._action(edit_menu, "&Copy path", self.grid.copy_selected_paths)
+        # The grid's own action, so the menu shows its shortcut and no second Ctrl+C competes.
+        edit_menu.addAction(self.grid.copy_action)
         self._action(edit_menu, "Select &all", self.grid.selectAll,
                      QKeySequence.StandardKey.SelectAll)
 
@@ -314,6 +386,21 @@ class MainWindow(QMainWindow):
         self._action(help_menu, "&About Lookalike", self.show_about)
 
     # Library
+    def library_counts(self) -> tuple[int, int]:
+        """(images that can be searched, images that could not be read) in the library."""
+        listed = {item.path for item in self.library_items()}
+        unreadable = sum(1 for problem in self.library.problems() if problem.path in listed)
+        return len(listed) - unreadable, unreadable
+
+    def library_text(self) -> str:
+        return library_text(*self.library_counts())
+
+    def _library_placeholder(self) -> str:
+        """An empty library view: still listing its folders, or really no images in them."""
+        if any(folder not in self._files for folder in self.library.folders()):
+            return "Looking for images in the library's folders…"
+        return empty_library_placeholder()
+
     def library_items(self) -> list[GridItem]:
         seen: set[str] = set()
         items = []
@@ -393,6 +480,7 @@ class MainWindow(QMainWindow):
         self._files[folder] = list(items)  # type: ignore[call-overload]
         if self.message.text() == f"Listing {folder}…":
             self.show_status("")
+        self._update_backend_label()
         # Only this folder's problems: the other folders may not have been listed yet.
         self.library.prune_problems((item.path for item in self._files[folder]), folder=folder)
         self._show_problems()
@@ -416,8 +504,10 @@ class MainWindow(QMainWindow):
             self._show_sticky_status(self._cancelled_text())
         elif self._interrupted:
             self._show_sticky_status(interrupted_text(self._interrupted))
-        else:
+        elif self.search.is_showing_results():
             self.show_status("Library indexed")
+        else:  # the library view: the count, now that it holds
+            self.show_status(f"Library indexed: {self.library_text()}")
         self._interrupted.clear()
         self.tags.forget_counts()
         self.tags.refresh_counts()
@@ -448,6 +538,7 @@ class MainWindow(QMainWindow):
         self.problems.set_problems(problems)
         self.problems_button.setText(f"⚠ {len(problems)} problems" if problems else "")
         self.problems_button.setVisible(bool(problems))
+        self._update_backend_label()
 
     def _clear_problems(self) -> None:
         self.library.clear_problems()
@@ -455,6 +546,14 @@ class MainWindow(QMainWindow):
 
     def toggle_problems(self) -> None:
         self.problems_dock.setVisible(not self.problems_dock.isVisible())
+
+    def _size_problems_once(self, visible: bool) -> None:
+        """The first time the panel opens it gets room for several rows, not the dock's
+        minimum; after that it keeps the height the user dragged it to."""
+        if not visible or self._problems_sized:
+            return
+        self._problems_sized = True
+        self.resizeDocks([self.problems_dock], [PROBLEMS_HEIGHT], Qt.Orientation.Vertical)
 
     # Searching
     def search_tag(self, name: str) -> None:
@@ -477,6 +576,7 @@ class MainWindow(QMainWindow):
 
     def _show_duplicates_group(self, hits: list[Hit]) -> None:
         self.model.set_items([GridItem(h.path, h.image_id, h.similarity) for h in hits])
+        self.sidebar.set_searched([])  # no tag is being searched
         self.show_status(f"A group of {len(hits)} duplicates")
 
     # Tags
@@ -493,12 +593,21 @@ class MainWindow(QMainWindow):
     def show_references(self, name: str) -> ReferencesDialog:
         tag = self.tag_store.get(name)
         dialog = ReferencesDialog(
-            name, [(ref.file, ref.source) for ref in tag.references], self.icon_loader, self
+            tag.name, [(ref.file, ref.source) for ref in tag.references], self.icon_loader, self,
+            files_source=functools.partial(self._reference_files, tag.name),
         )
         dialog.remove_requested.connect(self.tags.remove_reference)
+        dialog.files_dropped.connect(self.tags.add_files)
+        self.tags.tags_changed.connect(dialog.refresh)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog
+
+    def _reference_files(self, name: str) -> list[tuple[str, str]]:
+        """(kept copy, original path) of each reference of ``name``; none once it is gone."""
+        if self.tag_store.resolve(name) is None:
+            return []
+        return [(ref.file, ref.source) for ref in self.tag_store.get(name).references]
 
     # Dialogs
     def preview(self, path: str) -> PreviewDialog:
@@ -564,6 +673,7 @@ class MainWindow(QMainWindow):
         self.bridge.close()
         self.bridge.deleteLater()
         self._connected_once = False
+        self._backend_name = ""
         self.backend_label.setText("Connecting…")
         self.bridge = self._make_bridge()
         for owner in (self.search, self.tags, self.indexing, self.duplicates):
@@ -580,21 +690,33 @@ class MainWindow(QMainWindow):
     # Backend events
     def _on_connected(self, context_id: str, kind: str) -> None:
         self.settings.set_context_id(kind, context_id)
-        name = "Local engine" if kind == LOCAL else "Aspose Cloud"
-        self.backend_label.setText(f"{name} · context {context_id[:8]}")
+        self._backend_name = "Local engine" if kind == LOCAL else "Aspose Cloud"
+        self._update_backend_label()
         self.backend_label.setToolTip(f"Search context {context_id}")
         self.tags.sync_context(context_id)
         if not self._connected_once:
             self._connected_once = True
             self.ready.emit()
 
+    def _update_backend_label(self) -> None:
+        """"Local engine · 146 photos": which backend, and how many photos it can search."""
+        if not self._backend_name:
+            return
+        readable, _unreadable = self.library_counts()
+        self.backend_label.setText(f"{self._backend_name} · {plural(readable, 'photo')}")
+
     def _on_connection_failed(self, message: str) -> None:
+        self._backend_name = ""
         self.backend_label.setText("Not connected")
         self.show_status(message)
         log.error("%s", message)
 
     def show_status(self, text: str) -> None:
         self.message.setText(text)
+
+    def show_confirmation(self, text: str) -> None:
+        """Say what a change did for a few seconds, over the status line (which comes back)."""
+        self.statusBar().showMessage(text, CONFIRMATION_MS)
 
     def _show_sticky_status(self, text: str) -> None:
         """A message the user must get to read: the service's own notes ("restarted") don't
@@ -649,6 +771,21 @@ class MainWindow(QMainWindow):
         self.settings.set_max_count(query.max_count)
         self.settings.set_thumb_size(self.grid.thumb_size())
         self.settings.sync()
+
+    # Folders dropped outside the grid and the welcome panel (toolbar, status bar, ...)
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if dropped_folders(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if dropped_folders(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        folders = dropped_folders(event.mimeData())
+        if folders:
+            event.acceptProposedAction()
+            self._add_folders(folders)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.grid and event.type() == QEvent.Type.DevicePixelRatioChange:

@@ -34,7 +34,7 @@ class PreviewDialog(QDialog):
         QShortcut(QKeySequence(QKeySequence.StandardKey.Close), self, self.close)
         ratio = self.devicePixelRatioF()
         self._loader = ThumbnailLoader(None, pixel_size=int(PREVIEW_PIXELS * ratio),
-                                       max_threads=1, parent=self)
+                                       max_in_flight=1, parent=self)
         self._loader.loaded.connect(self._on_loaded)
         self._loader.failed.connect(self._on_failed)
         self._loader.request(path)

@@ -155,6 +155,16 @@ class SearchBar(QWidget):
         self.clear_image(notify=False)
         self.tags_edit.setText(", ".join(names))
 
+    def rename_tag(self, old: str, new: str) -> None:
+        """A tag in the box was renamed: the box names it by its new name."""
+        if self._image_path is not None:
+            return
+        names = list(split_tags(self.tags_edit.text()))
+        folded = old.casefold()
+        if any(name.casefold() == folded for name in names):
+            self.tags_edit.setText(", ".join(new if name.casefold() == folded else name
+                                             for name in names))
+
     def set_image(self, path: str) -> None:
         self._image_path = path
         self.image_chip.setText(f"Like {Path(path).name}  ✕")
@@ -184,8 +194,12 @@ class SearchBar(QWidget):
         self.search_requested.emit()
 
     def _on_text_edited(self, text: str) -> None:
+        """Typing replaces a query image; emptying the box (its ⊗ or the keyboard) goes back to
+        the whole library at once, as clearing a search does elsewhere."""
         if self._image_path is not None and text:
             self.clear_image(notify=False)
+        elif self._image_path is None and not text.strip():
+            self.search_requested.emit()
 
     def _on_slider(self, value: int) -> None:
         if self.threshold_spin.value() != value:

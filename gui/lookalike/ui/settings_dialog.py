@@ -2,6 +2,10 @@
 
 The cloud secret goes to the :class:`CredentialStore` (the system keyring when there is one), never
 to QSettings. "Test connection" runs on a worker thread with short timeouts.
+
+The search context id sits under "Advanced", read-only: an id typed by accident would point the
+app at another, empty library. With Aspose Cloud it can still be changed on purpose ("Change…"),
+since that is how a user reaches a cloud context made elsewhere; the local engine keeps its own.
 """
 
 from __future__ import annotations
@@ -114,11 +118,27 @@ class SettingsDialog(QDialog):
         test_row.addWidget(self.test_result, 1)
         form.addRow("", test_row)
 
-        self.context_edit = QLineEdit(self)
-        self.context_edit.setPlaceholderText("empty: create a new search context")
-        self.context_edit.setToolTip("The search context in use; another id switches to it")
-        context_form = QFormLayout()
-        context_form.addRow("Search context:", self.context_edit)
+        self.advanced_box = QGroupBox("Advanced", self)
+        context_note = QLabel(
+            "Where your photos' search data is kept. Lookalike manages it for you.",
+            self.advanced_box,
+        )
+        context_note.setWordWrap(True)
+        self.context_edit = QLineEdit(self.advanced_box)
+        self.context_edit.setReadOnly(True)
+        self.context_edit.setPlaceholderText("none yet: a new one is made when needed")
+        self.context_edit.setToolTip("The search context in use")
+        self.change_context_button = QPushButton("Change…", self.advanced_box)
+        self.change_context_button.setToolTip(
+            "Use another Aspose Cloud search context, for example one made on another computer"
+        )
+        self.change_context_button.clicked.connect(self.unlock_context)
+        context_row = QHBoxLayout()
+        context_row.addWidget(self.context_edit, 1)
+        context_row.addWidget(self.change_context_button)
+        context_form = QFormLayout(self.advanced_box)
+        context_form.addRow(context_note)
+        context_form.addRow("Search context:", context_row)
 
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
@@ -131,7 +151,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.local_radio)
         layout.addWidget(self.cloud_radio)
         layout.addWidget(self.cloud_box)
-        layout.addLayout(context_form)
+        layout.addWidget(self.advanced_box)
         layout.addStretch(1)
         layout.addWidget(buttons)
 
@@ -149,7 +169,18 @@ class SettingsDialog(QDialog):
             self._contexts[self._kind] = self.context_edit.text().strip()
         self._kind = self.kind()
         self.context_edit.setText(self._contexts.get(self._kind, ""))
+        self.context_edit.setReadOnly(True)
         self.cloud_box.setEnabled(self._kind == CLOUD)
+        self.change_context_button.setEnabled(self._kind == CLOUD)
+
+    def unlock_context(self) -> None:
+        """Let the user type another cloud context id (empty: make a new context)."""
+        if self.kind() != CLOUD:
+            return
+        self.context_edit.setReadOnly(False)
+        self.context_edit.setPlaceholderText("empty: create a new search context")
+        self.context_edit.setFocus()
+        self.context_edit.selectAll()
 
     def result_settings(self) -> SettingsResult:
         return SettingsResult(

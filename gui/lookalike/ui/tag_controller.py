@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import functools
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -19,6 +20,7 @@ from lookalike.ui import backend_jobs
 from lookalike.ui.backend_worker import BackendBridge
 from lookalike.ui.plain_errors import refused_summary
 from lookalike.ui.prompts import Prompts
+from lookalike.ui.search_wording import plural
 from lookalike.ui.tag_sidebar import TagRow, TagSidebar
 from lookalike.ui.tag_store import Tag, TagStore, TagStoreError
 
@@ -36,6 +38,10 @@ def count_at(similarities: tuple[float, ...], threshold: int) -> int:
 class TagController(QObject):
     tags_changed = Signal()  # a tag's references changed on the backend: searches are stale
     status = Signal(str)
+    # A change the user made that has no undo: said for a few seconds over whatever the status
+    # line says, since the search that follows the change replaces the status line at once.
+    confirmed = Signal(str)
+    renamed = Signal(str, str)  # old name, new name: a search for the old name follows it
 
     def __init__(
         self,
@@ -53,6 +59,8 @@ class TagController(QObject):
         self._threshold = 50
         self._matches: dict[str, tuple[float, ...]] = {}
         self._fetched_threshold: int | None = None
+        # Tags that just got references: if they match nothing, the user hears why at once.
+        self._just_added: dict[str, int] = {}  # name -> how many references were added
         sidebar.files_dropped.connect(self.add_files)
         sidebar.new_tag_requested.connect(lambda: self.add_files("", []))
         sidebar.rename_requested.connect(self.rename)
@@ -109,7 +117,7 @@ class TagController(QObject):
             return
         tag = self._store.get(name)
         files = tuple(ref.file for ref in added)
-        self.status.emit(f"Adding {len(files)} reference image(s) to {name}…")
+        self.status.emit(f"Adding {plural(len(files), 'reference image')} to {name}…")
         self._bridge.submit(
             f"Adding images to {name}",
             functools.partial(backend_jobs.add_references, backend_name=tag.backend_name,
@@ -127,7 +135,9 @@ class TagController(QObject):
             named = [(Path(sources.get(file, file)).name, reason)
                      for file, reason in refused_files.items()]
             self._prompts.error("Add to tag", refused_summary(name, named, added))
-        self._after_backend_change(f"Added {added} reference image(s) to {name}")
+        if added:
+            self._just_added[name] = added
+        self._after_backend_change(f"Added {plural(added, 'reference image')} to {name}")
 
     def _ask_new_name(self) -> str | None:
         text = ""
@@ -152,6 +162,7 @@ class TagController(QObject):
         except TagStoreError as error:
             self._prompts.error("Rename tag", str(error))
             return
+        self.renamed.emit(old, tag.name)
         self._rebuild(tag, f"Renamed {old} to {answer}")
 
     def delete(self, name: str) -> None:
@@ -163,19 +174,29 @@ class TagController(QObject):
         self.tags_changed.emit()
 
     def remove_reference(self, name: str, file: str) -> None:
+        source = next((ref.source for ref in self._store.get(name).references
+                       if ref.file == file), file)
         tag = self._store.remove_reference(name, file)
-        self._rebuild(tag, f"Removed a reference image of {name}")
+        self.status.emit(f"Removing {Path(source).name} from the reference images of {name}…")
+        done = f"Removed {Path(source).name} from the reference images of {name}"
+        self._rebuild(tag, done, on_done=lambda: self.confirmed.emit(done))
 
     def references(self, name: str) -> list[str]:
         return [ref.file for ref in self._store.get(name).references]
 
-    def _rebuild(self, tag: Tag, done: str) -> None:
+    def _rebuild(self, tag: Tag, done: str, on_done: Callable[[], None] | None = None) -> None:
         self.show_tags()
         files = tuple(ref.file for ref in tag.references)
+
+        def finished(_context: object) -> None:
+            self._after_backend_change(done)
+            if on_done is not None:
+                on_done()
+
         self._bridge.submit(
             f"Updating {tag.name}",
             functools.partial(backend_jobs.rebuild_tags, tags=((tag.backend_name, files),)),
-            on_result=lambda _context: self._after_backend_change(done),
+            on_result=finished,
         )
 
     def _after_backend_change(self, message: str | None = None) -> None:
@@ -218,6 +239,20 @@ class TagController(QObject):
         self._matches = dict(matches)  # type: ignore[call-overload]
         self._fetched_threshold = threshold
         self.show_tags()
+        self._hint_if_nothing_matches()
+
+    def _hint_if_nothing_matches(self) -> None:
+        """A reference that finds nothing (often a small crop of a smooth area) gets a hint
+        instead of a silent 0 in the sidebar."""
+        just_added, self._just_added = self._just_added, {}
+        for name, added in just_added.items():
+            similarities = self._matches.get(name)
+            if similarities is None or count_at(similarities, self._threshold) > 0:
+                continue
+            this = "this reference" if added == 1 else "these references"
+            level = f" at {self._threshold} % or more" if self._threshold > 0 else ""
+            self.status.emit(f"No image looks like {this} of {name}{level}; "
+                             "try a larger or less cropped one")
 
     def show_tags(self) -> None:
         rows = []

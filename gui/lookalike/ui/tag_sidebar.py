@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtCore import (
+    QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    QRect,
+    QSize,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import (
     QDragEnterEvent,
     QDragLeaveEvent,
@@ -22,9 +31,12 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
+    QListView,
     QListWidget,
     QListWidgetItem,
     QMenu,
+    QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QWidget,
@@ -49,22 +61,39 @@ class TagRow:
 
 
 class _CountDelegate(QStyledItemDelegate):
-    """The default item painting, plus the tag's image count right-aligned in grey."""
+    """The default item painting, plus the tag's image count right-aligned in grey.
+
+    The name gets what is left of the row after the count, and is elided (the tooltip holds it
+    whole); the size hint asks for no width, so a long name never widens the rows past the
+    sidebar and pushes every count out of sight.
+    """
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: ModelIndex) -> QSize:
+        return QSize(0, super().sizeHint(option, index).height())
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
         count = index.data(COUNT_ROLE)
+        elided = QStyleOptionViewItem(option)
+        elided.textElideMode = Qt.TextElideMode.ElideRight
         if count is None:
-            super().paint(painter, option, index)
+            super().paint(painter, elided, index)
             return
         text = str(count)
         rect: QRect = option.rect
         width = option.fontMetrics.horizontalAdvance(text) + 16
-        narrowed = QStyleOptionViewItem(option)
-        narrowed.rect = rect.adjusted(0, 0, -width, 0)
-        super().paint(painter, narrowed, index)
+        elided.rect = rect.adjusted(0, 0, -width, 0)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        widget = option.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        # The row's background under the count too, so a highlight spans the whole row.
+        style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, widget)
+        super().paint(painter, elided, index)
         painter.save()
         palette: QPalette = option.palette
-        painter.setPen(palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text))
+        if selected:
+            painter.setPen(palette.color(QPalette.ColorRole.HighlightedText))
+        else:
+            painter.setPen(palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text))
         painter.drawText(rect.adjusted(0, 0, -8, 0),
                          Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, text)
         painter.restore()
@@ -87,6 +116,9 @@ class TagSidebar(QListWidget):
         self.setIconSize(QSize(32, 32))
         self.setSpacing(1)
         self.setItemDelegate(_CountDelegate(self))
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._show_menu)
         self.itemClicked.connect(self._on_clicked)
@@ -98,9 +130,9 @@ class TagSidebar(QListWidget):
         self.addItem(self._new_item)
         self._drop_target: QListWidgetItem | None = None
         self._icons: dict[str, QIcon] = {}  # first reference file -> its small picture
+        self._searched: list[str] = []  # the tags the grid shows matches of: highlighted
 
     def set_tags(self, rows: list[TagRow]) -> None:
-        current = self.current_tag()
         while self.count() > 1:
             self.takeItem(1)
         for row in rows:
@@ -113,8 +145,29 @@ class TagSidebar(QListWidget):
             self.addItem(item)
             if row.icon_path and known is None:
                 self._loader.request(row.icon_path)
-            if row.name == current:
-                self.setCurrentItem(item)
+        self._show_searched()
+
+    def set_searched(self, names: list[str]) -> None:
+        """Highlight the tags being searched, and nothing else (none for the library, an image
+        or duplicates); never the "New tag…" row."""
+        self._searched = list(names)
+        self._show_searched()
+
+    def searched(self) -> list[str]:
+        """The highlighted tags' names, top to bottom."""
+        return [item.data(NAME_ROLE) for item in self._items() if item.isSelected()]
+
+    def _show_searched(self) -> None:
+        selection = self.selectionModel()
+        selection.clear()  # also the current row: no focus frame left on "New tag…"
+        wanted = set(self._searched)
+        for item in self._items():
+            if item.data(NAME_ROLE) in wanted:
+                selection.select(self.indexFromItem(item),
+                                 QItemSelectionModel.SelectionFlag.Select)
+
+    def _items(self) -> list[QListWidgetItem]:
+        return [self.item(row) for row in range(1, self.count())]
 
     def set_count(self, name: str, count: int) -> None:
         item = self.item_for(name)
@@ -129,9 +182,8 @@ class TagSidebar(QListWidget):
         return None
 
     def current_tag(self) -> str | None:
-        item = self.currentItem()
-        name = item.data(NAME_ROLE) if item is not None else None
-        return name or None
+        """The tag the Tags menu acts on: the first highlighted one."""
+        return next(iter(self.searched()), None)
 
     def count_of(self, name: str) -> int | None:
         item = self.item_for(name)
@@ -160,6 +212,7 @@ class TagSidebar(QListWidget):
         if name:
             self.tag_activated.emit(name)
         else:
+            self._show_searched()  # the click selected "New tag…": it is a button, not a tag
             self.new_tag_requested.emit()
 
     def _show_menu(self, position: QPoint) -> None:
@@ -195,12 +248,12 @@ class TagSidebar(QListWidget):
 
     def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
         self._drop_target = None
-        self.clearSelection()
+        self._show_searched()
         super().dragLeaveEvent(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
         self._drop_target = None
-        self.clearSelection()
+        self._show_searched()
         paths = dropped_image_paths(event.mimeData())
         if not paths:
             event.ignore()

@@ -50,7 +50,11 @@ class TagStoreError(Exception):
 
 
 def tag_name_problem(name: str, existing: list[str], current: str | None = None) -> str | None:
-    """Why ``name`` can't be a tag name, or None if it can. Names are case-sensitive."""
+    """Why ``name`` can't be a tag name, or None if it can.
+
+    Names are compared case-insensitively: "Calla" next to "calla" would look like one tag in the
+    sidebar and in the search box. ``current`` (the tag being renamed) may change its own case.
+    """
     if not name.strip():
         return "A tag name can't be empty"
     if any(unicodedata.category(char) == "Cc" for char in name):
@@ -62,8 +66,10 @@ def tag_name_problem(name: str, existing: list[str], current: str | None = None)
     if "," in name:
         # The search bar separates tag names with commas.
         return "A tag name can't contain a comma"
-    if name != current and name in existing:
-        return f"There is already a tag named {name!r}"
+    folded = name.casefold()
+    for other in existing:
+        if other != current and other.casefold() == folded:
+            return f"There is already a tag named {other!r}"
     return None
 
 
@@ -84,14 +90,26 @@ class TagStore:
         return [tag.name for tag in self.tags()]
 
     def get(self, name: str) -> Tag:
-        try:
-            return self._tags[name]
-        except KeyError:
-            raise TagStoreError(f"No tag named {name!r}") from None
+        resolved = self.resolve(name)
+        if resolved is None:
+            raise TagStoreError(f"No tag named {name!r}")
+        return self._tags[resolved]
+
+    def resolve(self, name: str) -> str | None:
+        """The tag's own name for ``name`` typed in any case ("CALLA" -> "calla"), or None.
+
+        An exact match wins, for tag lists saved before names were compared without case.
+        """
+        if name in self._tags:
+            return name
+        folded = name.casefold()
+        return next((known for known in self._tags if known.casefold() == folded), None)
 
     def backend_names(self, names: tuple[str, ...] | list[str]) -> list[str]:
         """The server-side names for the user's tag names; unknown names pass through."""
-        return [self._tags[name].backend_name if name in self._tags else name for name in names]
+        resolved = [self.resolve(name) for name in names]
+        return [self._tags[known].backend_name if known is not None else name
+                for known, name in zip(resolved, names, strict=True)]
 
     # Changes (each one saved at once)
     def create(self, name: str) -> Tag:
@@ -123,7 +141,7 @@ class TagStore:
                 shutil.copyfile(path, stored)
             known.add(stored.name)
             added.append(Reference(str(stored), str(path)))
-        self._tags[name] = replace(tag, references=tag.references + tuple(added))
+        self._tags[tag.name] = replace(tag, references=tag.references + tuple(added))
         self._save()
         return added
 
@@ -132,8 +150,8 @@ class TagStore:
         tag = self.get(name)
         references = tuple(ref for ref in tag.references if ref.file != file)
         self._retired.add(tag.backend_name)
-        rebuilt = Tag(name, self._fresh_backend_name(name), references)
-        self._tags[name] = rebuilt
+        rebuilt = Tag(tag.name, self._fresh_backend_name(tag.name), references)
+        self._tags[tag.name] = rebuilt
         self._save()
         return rebuilt
 
@@ -141,26 +159,27 @@ class TagStore:
         """Drop references the backend refused: it never had them, so the backend name stays."""
         tag = self.get(name)
         kept = tuple(ref for ref in tag.references if ref.file not in set(files))
-        self._tags[name] = replace(tag, references=kept)
+        self._tags[tag.name] = replace(tag, references=kept)
         self._save()
 
     def rename(self, old: str, new: str) -> Tag:
         """Rename; the tag gets a fresh backend name and must be rebuilt."""
         tag = self.get(old)
-        problem = tag_name_problem(new, list(self._tags), current=old)
+        problem = tag_name_problem(new, list(self._tags), current=tag.name)
         if problem:
             raise TagStoreError(problem)
         self._retired.add(tag.backend_name)
-        del self._tags[old]
+        del self._tags[tag.name]
         renamed = Tag(new, self._fresh_backend_name(new), tag.references)
         self._tags[new] = renamed
         self._save()
         return renamed
 
     def delete(self, name: str) -> None:
-        tag = self._tags.pop(name, None)
-        if tag is None:
+        resolved = self.resolve(name)
+        if resolved is None:
             return
+        tag = self._tags.pop(resolved)
         self._retired.add(tag.backend_name)
         self._save()
 

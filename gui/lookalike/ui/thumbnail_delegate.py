@@ -16,12 +16,33 @@ from lookalike.ui.thumbnail_model import Role, ThumbState
 
 PADDING = 6
 FAILED_TEXT = "Can't read"
+BADGE_SHARE = 0.4  # the score badge takes at most this share of the picture's width
+MIN_BADGE_POINTS = 6.0
+WIDEST_SCORE = "100%"
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
 
 def score_text(score: float) -> str:
     return f"{score:.0f}%"
+
+
+def badge_geometry(base: QFont, area: QRect, text: str) -> tuple[QFont, QRectF]:
+    """The score badge's font and place in ``area`` (the picture): top right, and small enough
+    that a small thumbnail shows its picture rather than its score."""
+    font = QFont(base)
+    font.setBold(True)
+    # Sized for the widest score, so every badge in a row has the same size.
+    widest = QFontMetrics(font).horizontalAdvance(WIDEST_SCORE) + 10
+    limit = area.width() * BADGE_SHARE
+    shrunk = widest > limit and font.pointSizeF() > 0
+    if shrunk:
+        font.setPointSizeF(max(MIN_BADGE_POINTS, font.pointSizeF() * limit / widest))
+    metrics = QFontMetrics(font)
+    width = metrics.horizontalAdvance(text) + (6 if shrunk else 10)
+    height = metrics.height() + 4
+    margin = 4 if area.width() >= 128 else 2
+    return font, QRectF(area.right() - width - margin, area.top() + margin, width, height)
 
 
 class ThumbnailDelegate(QStyledItemDelegate):
@@ -129,13 +150,9 @@ class ThumbnailDelegate(QStyledItemDelegate):
     @staticmethod
     def _paint_badge(painter: QPainter, area: QRect, text: str) -> None:
         painter.save()
-        font = QFont(painter.font())
-        font.setBold(True)
+        font, badge = badge_geometry(painter.font(), area, text)
         painter.setFont(font)
-        metrics = QFontMetrics(font)
-        width = metrics.horizontalAdvance(text) + 10
-        height = metrics.height() + 4
-        badge = QRectF(area.right() - width - 4, area.top() + 4, width, height)
+        height = badge.height()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor(20, 20, 20, 190))
