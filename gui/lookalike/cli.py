@@ -12,10 +12,13 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from lookalike import __version__
 
 SECRET_ENV = "LOOKALIKE_CLIENT_SECRET"
+# The largest request body `serve` takes; lookalike.service.bodies has the same default.
+DEFAULT_MAX_UPLOAD_MB = 200
 
 
 def port_number(text: str) -> int:
@@ -40,6 +43,17 @@ def positive_count(text: str) -> int:
     return count
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """A bad argument gets one line naming it, and exit status 2.
+
+    argparse's default puts the whole usage block of ``serve`` above that line, which hides
+    the line that matters in a service manager's log.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lookalike", description="Tag and find images by how they look."
@@ -53,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="open the window, start the local service, then quit (used to check a build)",
     )
-    sub = parser.add_subparsers(dest="command")
+    sub = parser.add_subparsers(dest="command", parser_class=OneLineErrorParser)
 
     serve = sub.add_parser("serve", help="run the Aspose-compatible image search service")
     serve.add_argument(
@@ -71,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--workers", type=positive_count, default=None,
         help="decoding processes (default: one per core)",
+    )
+    serve.add_argument(
+        "--max-upload-mb", type=positive_count, default=DEFAULT_MAX_UPLOAD_MB,
+        help=f"largest request body, in MB; larger ones get 413 (default {DEFAULT_MAX_UPLOAD_MB})",
     )
     serve.add_argument(
         "--ready-line",

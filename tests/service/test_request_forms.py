@@ -64,7 +64,7 @@ def test_compare_refuses_both_imageid2_and_image_data(service: Service) -> None:
     both = service.call("POST", f"{SEARCH}/{context}/compare", params=ids, data=upload)
     ids_only = service.call("POST", f"{SEARCH}/{context}/compare", params=ids)
 
-    assert_error(both, 400, "imageId2 or image data, not both")
+    assert_error(both, 400, "imageId2 or image data (imageData), not both")
     assert ids_only.json()["results"] == [{"imageId": "FindSimilar/2.jpg", "similarity": 100.0}]
 
 
@@ -77,7 +77,7 @@ def test_find_similar_refuses_both_imageid_and_image_data(service: Service) -> N
     both = service.call("GET", f"{SEARCH}/{context}/findSimilar", params=params, data=upload)
     id_only = service.call("GET", f"{SEARCH}/{context}/findSimilar", params=params)
 
-    assert_error(both, 400, "imageId or image data, not both")
+    assert_error(both, 400, "imageId or image data (imageData), not both")
     assert id_only.json()["results"][0] == {"imageId": "FindSimilar/2.jpg", "similarity": 100.0}
 
 

@@ -462,6 +462,8 @@ class Engine:
         files = _image_files(folder, recursive)
         job.total = len(files)
         known = context.store.file_states()
+        uploaded = context.store.uploaded_ids()
+        kept_uploads = 0
         pending: list[tuple[str, tuple[Path, str]]] = []
         stats: dict[str, os.stat_result] = {}
         for path in files:
@@ -483,8 +485,20 @@ class Engine:
                 job.done += 1
                 continue
             image_id = id_prefix + path.relative_to(folder).as_posix()
+            if image_id in uploaded:
+                # Bytes uploaded under this id (POST/PUT image) were sent on purpose: a scan
+                # that read the file instead would undo that without a word.
+                log.debug("keeping the uploaded image %s rather than its file %s", image_id, path)
+                kept_uploads += 1
+                job.skipped += 1
+                job.done += 1
+                continue
             stats[image_id] = stat
             pending.append((image_id, (path, image_id)))
+
+        if kept_uploads:
+            log.info("%s: kept %d uploaded images over the files of the same ids", folder,
+                     kept_uploads)
 
         results = self._pool.map_unordered(_extract_item, pending, cancel=job.cancel)
         for image_id, outcome, failure in results:
@@ -561,18 +575,20 @@ class Engine:
         context = self._context(context_id)
         features = self._features_of(context, query, "the query image")
         scored = self._verified_neighbours(context, features, minimum=max(threshold, 1e-9),
-                                           wanted=max_count)
+                                           wanted=max_count, skip_gone=True)
         results = [SearchResult(image_id, score) for _row, image_id, score in scored]
         return _best(results, max_count)
 
     def _verified_neighbours(
-        self, context: _Context, features: ImageFeatures, *, minimum: float, wanted: int
+        self, context: _Context, features: ImageFeatures, *, minimum: float, wanted: int,
+        skip_gone: bool = False,
     ) -> list[tuple[int, str, float]]:
         """Score the context's images in order of global likeness, a batch at a time.
 
         The next batch is looked at only while the last one still held matches and fewer than
         ``wanted`` were found: a query with hundreds of copies finds them all, a query with a
-        few stops after the first batch. Returns (row, image id, score) reaching ``minimum``.
+        few stops after the first batch. Returns (row, image id, score) reaching ``minimum``;
+        with ``skip_gone``, not those whose file has gone since they were indexed.
         """
         found: list[tuple[int, str, float]] = []
         seen = 0
@@ -584,15 +600,19 @@ class Engine:
                 return found
             seen += len(shortlist)
             blobs = context.store.features_of_rows([row for row, _ in shortlist])
-            matched = 0
+            batch = []
             for row, _likeness in shortlist:
                 if row not in blobs:
                     continue
                 image_id, blob = blobs[row]
                 score = similarity(features, ImageFeatures.from_bytes(blob))
                 if score >= minimum:
-                    found.append((row, image_id, score))
-                    matched += 1
+                    batch.append((row, image_id, score))
+            matched = len(batch)
+            if skip_gone and batch:
+                gone = self._files_gone(context, [image_id for _row, image_id, _ in batch])
+                batch = [found_one for found_one in batch if found_one[1] not in gone]
+            found += batch
             if matched == 0 or len(found) >= wanted or len(shortlist) < SHORTLIST:
                 return found
 
@@ -614,6 +634,8 @@ class Engine:
         blobs = context.store.features_of_rows(rows)
         features = {row: ImageFeatures.from_bytes(blob) for row, (_, blob) in blobs.items()}
         ids = {row: blobs[row][0] for row in blobs}
+        gone = self._files_gone(context, list(ids.values()))
+        features = {row: f for row, f in features.items() if ids[row] not in gone}
 
         scores: dict[tuple[int, int], float] = {}
 
@@ -689,7 +711,34 @@ class Engine:
                 for image_id, score in scores.items():
                     combined[image_id] = max(score, combined.get(image_id, 0.0))
         results = [SearchResult(i, s) for i, s in combined.items() if s >= threshold and s > 0]
-        return _best(results, max_count)
+        return self._best_present(context, results, max_count)
+
+    def _files_gone(self, context: _Context, image_ids: Sequence[str]) -> set[str]:
+        """Which of ``image_ids`` were indexed from a file that is no longer there.
+
+        Searches leave those out rather than forget them: the file may be on a disk that is
+        only unplugged. The next scan of its folder forgets the image if it is still gone.
+        """
+        paths = context.store.source_paths(image_ids)
+        gone = {image_id for image_id, path in paths.items() if not os.path.exists(path)}
+        if gone:
+            log.debug("left out of the results, their files are gone: %s", sorted(gone)[:10])
+        return gone
+
+    def _best_present(self, context: _Context, results: list[SearchResult], max_count: int
+                      ) -> list[SearchResult]:
+        """The best ``max_count`` results whose files are still there, checking only as many
+        files as it takes (a tag may match the whole library)."""
+        results.sort(key=lambda r: (-r.similarity, r.image_id))
+        kept: list[SearchResult] = []
+        step = max(max_count, 100)
+        for start in range(0, len(results), step):
+            chunk = results[start : start + step]
+            gone = self._files_gone(context, [r.image_id for r in chunk])
+            kept += [r for r in chunk if r.image_id not in gone]
+            if len(kept) >= max_count:
+                break
+        return kept[:max_count]
 
 
 # Helpers ---------------------------------------------------------------------------------------

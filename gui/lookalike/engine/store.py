@@ -250,6 +250,26 @@ class ContextStore:
             (pattern,),
         ))
 
+    def uploaded_ids(self) -> set[str]:
+        """Ids of the images whose bytes were uploaded (kept here) rather than read from a file."""
+        return {r[0] for r in self.read().execute(
+            "SELECT i.image_id FROM images i JOIN uploads u ON u.row = i.row"
+        )}
+
+    def source_paths(self, image_ids: Sequence[str]) -> dict[str, str]:
+        """image id -> the file it was indexed from, for those of ``image_ids`` read from files."""
+        result: dict[str, str] = {}
+        db = self.read()
+        for start in range(0, len(image_ids), 500):
+            chunk = list(image_ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            query = (
+                f"SELECT image_id, source_path FROM images "
+                f"WHERE image_id IN ({marks}) AND source_path IS NOT NULL"
+            )
+            result.update(db.execute(query, chunk))
+        return result
+
     def file_states(self) -> dict[str, tuple[int | None, int | None]]:
         """source path -> (size, mtime) of indexed files and of remembered failures."""
         db = self.read()

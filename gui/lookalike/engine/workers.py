@@ -161,6 +161,11 @@ class WorkerPool:
             return future.result()
         except Exception as exc:
             raise ImageDecodeError(source, self.failure_reason(exc, source)) from exc
+        finally:
+            # A failed future's exception holds a traceback through this frame, and this frame
+            # holds the future: a cycle that keeps ``args`` (maybe a whole uploaded image)
+            # until a full garbage collection, which may not come for many requests.
+            del future, args
 
     def map_unordered(
         self,

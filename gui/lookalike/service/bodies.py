@@ -9,13 +9,16 @@ rather than in FastAPI's generic "error parsing the body".
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import uuid
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 
 import anyio
 from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -28,8 +31,10 @@ from lookalike.service.errors import (
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_BODY_BYTES = 200 * 1024 * 1024
+DEFAULT_MAX_UPLOAD_MB = 200
+DEFAULT_MAX_BODY_BYTES = DEFAULT_MAX_UPLOAD_MB * 1024 * 1024
 # Longest pause allowed between two chunks of a request body.
+# TODO: a body trickling in (a byte every minute) has no overall deadline or minimum rate.
 DEFAULT_BODY_IDLE_TIMEOUT_S = 60.0
 MULTIPART = "multipart/form-data"
 URLENCODED = "application/x-www-form-urlencoded"
@@ -39,7 +44,10 @@ class BodyTooLargeError(Exception):
     """Raised from ``receive`` once a streamed body passes the limit."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(f"Request body is larger than the limit of {limit} bytes")
+        super().__init__(
+            f"Request body is larger than the service's limit of {limit / 2**20:g} MB ({limit} "
+            "bytes): send a smaller image, or start the service with a larger --max-upload-mb"
+        )
         self.limit = limit
 
 
@@ -158,6 +166,41 @@ def _boundary(request: Request) -> bytes | None:
     return None
 
 
+class MultipartCutShortError(Exception):
+    """The body ended before the closing boundary of its multipart form."""
+
+
+class _StreamingMultipartReader(MultiPartParser):
+    """Starlette's multipart parser fed as the body streams in, never from the whole body.
+
+    Starlette's parser moves file parts to temporary files past 1 MB, so a large upload is held
+    in memory once (by whoever reads the part) instead of as the body plus the parsed part. It
+    lets a body that stops before its closing boundary pass as a shorter form; this one raises
+    MultipartCutShortError instead, from inside the stream, so the parser closes its files.
+    """
+
+    def __init__(self, request: Request) -> None:
+        self.received = 0
+        self.complete = False
+        super().__init__(request.headers, self._watched(request.stream()))
+
+    def on_end(self) -> None:
+        self.complete = True
+
+    async def _watched(self, stream: AsyncIterator[bytes]) -> AsyncGenerator[bytes, None]:
+        async for chunk in stream:
+            self.received += len(chunk)
+            yield chunk
+        if self.received and not self.complete:
+            raise MultipartCutShortError
+
+
+def _cut_short_message(request: Request) -> str:
+    boundary = (_boundary(request) or b"").decode("latin-1")
+    return ("Malformed multipart body: it ends before its closing boundary "
+            f"'--{boundary}--' (the upload was cut short?)")
+
+
 def _check_multipart_complete(request: Request, body: bytes) -> None:
     """A multipart body without its closing boundary was cut short: say so, not "missing".
 
@@ -165,8 +208,7 @@ def _check_multipart_complete(request: Request, body: bytes) -> None:
     """
     boundary = _boundary(request)
     if boundary is not None and b"--" + boundary + b"--" not in body:
-        raise ApiError(400, "Malformed multipart body: it ends before its closing boundary "
-                       f"'--{boundary.decode('latin-1')}--' (the upload was cut short?)")
+        raise ApiError(400, _cut_short_message(request))
 
 
 async def read_upload(request: Request, field: str = "imageData") -> Upload | None:
@@ -175,30 +217,52 @@ async def read_upload(request: Request, field: str = "imageData") -> Upload | No
     None when the request carries no image at all; ApiError 400 for an empty file part. The SDK
     sends its GET requests as "multipart/form-data" without a boundary and with no body at all.
     """
-    body = await request.body()  # kept by Starlette: the form parser reads it from there
+    if _media_type(request) == MULTIPART and _boundary(request) is not None:
+        return await _read_multipart_upload(request, field)
+    body = await _read_raw_body(request)
     if not body:
         return None
-    if _media_type(request) == MULTIPART and _boundary(request) is None:
+    if _media_type(request) == MULTIPART:
         # Aspose's tutorials send `curl -T file -H "Content-Type: multipart/form-data"`: curl
         # then sends the raw file under a multipart label without a boundary.
         log.debug("multipart/form-data without a boundary: reading the body as the raw image")
-        return Upload(body, None)
-    if _media_type(request) == MULTIPART:
-        _check_multipart_complete(request, body)
-        async with request.form() as form:
-            item = form.get(field)
-            if not isinstance(item, UploadFile):
-                item = next(
-                    (v for _, v in form.multi_items() if isinstance(v, UploadFile)), None
-                )
-            if item is None:
-                return None
-            data = await item.read()
-            if not data:
-                named = f" {item.filename!r}" if item.filename else ""
-                raise ApiError(400, f"Can't read {field}{named}: the uploaded file is empty")
-            return Upload(data, item.filename)
     return Upload(body, None)
+
+
+async def _read_raw_body(request: Request) -> bytes:
+    """The whole body, copied once as it streams in.
+
+    Starlette's ``request.body()`` keeps every chunk until it joins them, which holds the body
+    twice at the end; BytesIO grows one buffer and hands it over without a copy.
+    """
+    buffer = io.BytesIO()
+    async for chunk in request.stream():
+        buffer.write(chunk)
+    return buffer.getvalue()
+
+
+async def _read_multipart_upload(request: Request, field: str) -> Upload | None:
+    """The file part ``field`` (or the first file part) of a multipart body, read as it streams."""
+    reader = _StreamingMultipartReader(request)
+    try:
+        form = await reader.parse()
+    except MultipartCutShortError:
+        raise ApiError(400, _cut_short_message(request)) from None
+    except MultiPartException as exc:
+        raise ApiError(400, f"Malformed multipart body: {exc.message}") from None
+    try:
+        item = form.get(field)
+        if not isinstance(item, UploadFile):
+            item = next((v for _, v in form.multi_items() if isinstance(v, UploadFile)), None)
+        if item is None:
+            return None
+        data = await item.read()
+        if not data:
+            named = f" {item.filename!r}" if item.filename else ""
+            raise ApiError(400, f"Can't read {field}{named}: the uploaded file is empty")
+        return Upload(data, item.filename)
+    finally:
+        await form.close()
 
 
 async def read_tags(request: Request) -> list[str]:

@@ -168,6 +168,13 @@ def describe(raw_id: str | None, field: str, upload: Upload | None = None) -> st
     return f"image {raw_id!r} ({field})"
 
 
+def both_given(id_field: str, purpose: str) -> str:
+    """The 400 message for an image named by id and also sent as data: answering for one of
+    them would label a score or features with the other's name."""
+    return (f"Give {id_field} or image data ({UPLOADED}), not both: it is not clear which of "
+            f"the two to {purpose}")
+
+
 def clean_tag_name(raw: str, field: str = "tagName") -> str:
     """A tag name without surrounding spaces, and with nothing invisible or misleading in it.
 
@@ -212,8 +219,8 @@ class SearchOperations:
         method = self.engine.update_image if update else self.engine.add_image
         if upload is not None:
             method(context_id, image_id, data=upload.data)
-        else:
-            method(context_id, image_id, path=self.storage.image_file(image_id))
+        else:  # named by id alone (image_id_for refused neither): messages show it as sent
+            method(context_id, image_id, path=self.storage.image_file(raw_id or image_id))
 
     @staticmethod
     def image_id_for(raw_id: str | None, upload: Upload | None) -> str:
@@ -248,8 +255,7 @@ class SearchOperations:
     def compare(self, context_id: str, raw_id1: str, raw_id2: str | None,
                 upload: Upload | None) -> SearchResultsSet:
         if upload is not None and raw_id2:
-            raise ApiError(400, "Give imageId2 or image data, not both: it is not clear which "
-                           "of the two to compare with imageId1")
+            raise ApiError(400, both_given("imageId2", "compare with imageId1"))
         first = self.query_ref(context_id, raw_id1, "imageId1")
         if upload is not None:
             second: ImageRef = upload.data
@@ -268,8 +274,7 @@ class SearchOperations:
     def find_similar(self, context_id: str, raw_id: str | None, upload: Upload | None,
                      threshold: float, max_count: int) -> SearchResultsSet:
         if upload is not None and raw_id:
-            raise ApiError(400, "Give imageId or image data, not both: it is not clear which "
-                           "of the two to search with")
+            raise ApiError(400, both_given("imageId", "search with"))
         if upload is not None:
             query: ImageRef = upload.data
         elif raw_id:

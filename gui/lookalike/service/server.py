@@ -176,7 +176,7 @@ def _serve_locked(args: argparse.Namespace, storage: Path, data_dir: Path,
 
     with sock, Engine(data_dir, workers=args.workers) as engine:
         app = create_app(engine, storage, client_id=client_id, client_secret=client_secret,
-                         signing_key=signing_key)
+                         signing_key=signing_key, max_body_bytes=args.max_upload_mb * 2**20)
         server = make_server(app, graceful_signals=True)
         url = url_of(sock)
         threading.Thread(

@@ -68,8 +68,11 @@ class StorageEntry:
 def clean_relative(raw: str, *, field: str, allow_root: bool = False) -> PurePosixPath:
     """Check a client's path by its text alone and return it normalised ("a//./b" -> "a/b").
 
+    A leading "/" means the storage root, as Aspose writes storage paths ("/folder/a.jpg") and
+    as this service answers them: it is dropped, never taken as the server's own root.
+
     Raises UnsafePathError naming ``field`` for NUL characters, backslashes, drive letters,
-    absolute paths, ".." segments, and (unless ``allow_root``) a path that names the root itself.
+    ".." segments, and (unless ``allow_root``) a path that names the root itself.
     """
     if "\x00" in raw:
         raise UnsafePathError(f"{field} {raw!r} contains a NUL character")
@@ -79,13 +82,12 @@ def clean_relative(raw: str, *, field: str, allow_root: bool = False) -> PurePos
         raise UnsafePathError(
             f"{field} {raw!r} must be relative to the storage root, not a drive path"
         )
-    if raw.startswith("/"):
-        raise UnsafePathError(f"{field} {raw!r} must be relative to the storage root")
     parts = [part for part in raw.split("/") if part not in ("", ".")]
     if ".." in parts:
         raise UnsafePathError(f"{field} {raw!r} must not contain '..'")
     if not parts and not allow_root:
-        raise UnsafePathError(f"{field} is empty: it must name a file in the storage")
+        named = f"{field} {raw!r} names the storage root" if raw else f"{field} is empty"
+        raise UnsafePathError(f"{named}: it must name a file in the storage")
     _check_length(raw, parts, field)
     return PurePosixPath(*parts)
 
@@ -106,6 +108,15 @@ def _check_length(raw: str, parts: list[str], field: str) -> None:
             f"{field} {shown(raw)} is too long for the file system: {size(raw)} bytes, at "
             f"most {MAX_PATH_BYTES} are allowed"
         )
+
+
+def not_found_message(kind: str, raw: str) -> str:
+    """The 404 message; for a path with a leading "/" it also says what that "/" means, since
+    the client may have sent a path on the server's disk rather than one in the storage."""
+    message = f"{kind} {shown(raw)} not found in storage"
+    if raw.startswith("/"):
+        message += " (paths are relative to the storage root: a leading '/' means the root)"
+    return message
 
 
 def clean_image_id(raw: str, *, field: str = "imageId") -> str:
@@ -173,14 +184,14 @@ class StorageRoot:
         """The existing file an image id names."""
         path = self.locate(raw, field=field)
         if not path.is_file():
-            raise StorageNotFoundError(f"Image file {raw!r} not found in storage")
+            raise StorageNotFoundError(not_found_message("Image file", raw))
         return path
 
     def image_folder(self, raw: str, *, field: str = "imagesFolder") -> tuple[Path, str]:
         """The existing folder ``raw`` names and the id prefix of the images found in it."""
         path = self.locate(raw, field=field, allow_root=True)
         if not path.is_dir():
-            raise StorageNotFoundError(f"Folder {raw!r} not found in storage")
+            raise StorageNotFoundError(not_found_message("Folder", raw))
         # A folder reached through a link is named by where it really is: otherwise the same
         # files would be indexed again under a second set of ids.
         path = path.resolve()
@@ -291,7 +302,12 @@ class StorageRoot:
                 ) from exc
 
     def copy_or_move(self, src_raw: str, dest_raw: str, *, folder: bool, move: bool) -> None:
-        """Copy or move a file or folder; symbolic links are copied as links, never followed."""
+        """Copy or move a file or folder; symbolic links are copied as links, never followed.
+
+        One rule for all four: nothing that exists at ``destPath`` is replaced or merged into
+        (409 naming it). The storage is usually someone's photo folder, where a silent
+        overwrite loses a picture; an upload (PUT file) is the way to replace a file on purpose.
+        """
         src = self.locate_storage_path(src_raw, field="srcPath")
         dest = self.locate_storage_path(dest_raw, field="destPath")
         kind = "Folder" if folder else "File"
@@ -311,15 +327,23 @@ class StorageRoot:
                 f"Can't copy or move file {src_raw!r} onto {dest_raw!r}: that is a folder; "
                 "name the new file, e.g. destPath=folder/name.jpg"
             )
+        if dest.exists() or dest.is_symlink():
+            raise StorageConflictError(
+                f"destPath {shown(dest_raw)} already exists: copy and move never replace "
+                "anything; delete it first or choose another destPath"
+            )
         self._make_folders(dest.parent, dest_raw)
-        if move:
-            if dest.exists():
-                raise StorageConflictError(f"{dest_raw!r} already exists")
-            shutil.move(src, dest)
-        elif folder:
-            shutil.copytree(src, dest, symlinks=True, dirs_exist_ok=True)
-        else:
-            shutil.copy2(src, dest, follow_symlinks=False)
+        # TODO: the check above and the copy are two steps; a file created between them by
+        # another request is still replaced.
+        try:
+            if move:
+                shutil.move(src, dest)
+            elif folder:
+                shutil.copytree(src, dest, symlinks=True)
+            else:
+                shutil.copy2(src, dest, follow_symlinks=False)
+        except FileExistsError:  # copytree refuses a folder created meanwhile
+            raise StorageConflictError(f"destPath {shown(dest_raw)} already exists") from None
 
     def disc_usage(self) -> tuple[int, int]:
         """(used, total) bytes of the disk that holds the root."""
