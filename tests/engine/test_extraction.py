@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from lookalike.engine import BusyError, Engine, InvalidArgumentError, SearchStatus
+from lookalike.engine import BusyError, Engine, ImageDecodeError, InvalidArgumentError, SearchStatus
 from tests.engine.conftest import copy_tree, edit_of
 
 
@@ -255,3 +255,23 @@ def test_a_rescan_forgets_deleted_files_and_only_those_of_its_folder(
     engine.wait_idle(context, timeout=120)
 
     assert sorted(engine.image_ids(context)) == ["x/1.jpg", "y/4.jpg"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX only")
+def test_a_named_pipe_is_reported_at_once_not_opened(
+    engine: Engine, context: str, tmp_path: Path, temples: Path
+) -> None:
+    """Opening a named pipe waits for a writer: it would hold a decoder until its time limit."""
+    folder = copy_tree([temples / "1.jpg"], tmp_path / "with-pipe")
+    os.mkfifo(folder / "pipe.jpg")
+    started = time.monotonic()
+    engine.extract_folder(context, folder)
+    status = engine.wait_idle(context, timeout=60)
+
+    assert [(Path(f.source).name, f.reason) for f in status.progress.failed] == [
+        ("pipe.jpg", "not a regular file")
+    ]
+    assert engine.image_ids(context) == ["1.jpg"]
+    assert time.monotonic() - started < 30  # the decoders' time limit is 60 s
+    with pytest.raises(ImageDecodeError, match="not a regular file"):
+        engine.add_image(context, "pipe.jpg", path=folder / "pipe.jpg")

@@ -247,3 +247,41 @@ def test_a_killed_services_lock_does_not_block_the_next(tmp_path: Path) -> None:
     assert lock.path.read_text() == ""
     with DataFolderLock(tmp_path):  # released on exit
         pass
+
+
+ORPHAN_CHILD = """
+import logging, os, sys, threading, time
+from lookalike.service import server
+
+logging.basicConfig(level=logging.INFO)
+server.GRACEFUL_SHUTDOWN_S = 0
+server.ORPHAN_EXIT_MARGIN_S = 0.3
+
+class Uvicorn:
+    should_exit = False
+
+def busy_request():  # an engine call nobody can interrupt
+    while True:
+        time.sleep(0.05)
+
+threading.Thread(target=busy_request).start()  # not a daemon: it would keep the process alive
+server._stop_at_end_of_stdin(Uvicorn())
+"""
+
+
+def test_a_service_whose_app_is_gone_exits_even_while_a_request_runs() -> None:
+    """The app was killed during a long request: its service must not run on as an orphan."""
+    child = subprocess.Popen([sys.executable, "-c", ORPHAN_CHILD], stdin=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    assert child.stdin is not None
+    child.stdin.close()  # what the app's death looks like to its service
+
+    try:
+        assert child.wait(timeout=30) == 0
+    finally:
+        child.kill()
+        assert child.stderr is not None
+        log_text = child.stderr.read()
+        child.stderr.close()
+    assert "the app that started the service is gone" in log_text
+    assert "exiting now" in log_text

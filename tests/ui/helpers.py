@@ -41,10 +41,19 @@ def file_mime(paths: Sequence[Path]) -> QMimeData:
 
 def drop(target: QWidget, position: QPoint, mime: QMimeData) -> bool:
     """Enter, move and drop ``mime`` at ``position``; True if the drop was accepted."""
+    return drop_event(target, position, mime).isAccepted()
+
+
+def drop_event(
+    target: QWidget, position: QPoint, mime: QMimeData,
+    actions: Qt.DropAction = Qt.DropAction.CopyAction,
+    modifiers: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier,
+) -> QDropEvent:
+    """Enter, move and drop ``mime`` at ``position`` offering ``actions``; the drop event, to
+    read whether it was accepted and as which action. Sent through QApplication, so a widget
+    that takes no drops passes them to its parent, as in a real drag."""
     point = QPointF(position)
-    actions = Qt.DropAction.CopyAction
     buttons = Qt.MouseButton.LeftButton
-    modifiers = Qt.KeyboardModifier.NoModifier
     try:  # Qt 6.12 takes a QPointF (the QPoint form is deprecated there); 6.11 only a QPoint
         enter = QDragEnterEvent(point, actions, mime, buttons, modifiers)
         move = QDragMoveEvent(point, actions, mime, buttons, modifiers)
@@ -55,4 +64,4 @@ def drop(target: QWidget, position: QPoint, mime: QMimeData) -> bool:
     QApplication.sendEvent(target, move)
     event = QDropEvent(point, actions, mime, buttons, modifiers)
     QApplication.sendEvent(target, event)
-    return event.isAccepted()
+    return event

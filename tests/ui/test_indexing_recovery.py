@@ -4,11 +4,14 @@ is resumed when it can be, and connection errors stay out of the Problems panel.
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QTimer
 
+from lookalike.ui import backend_worker
 from tests.ui.conftest import Harness
 from tests.ui.helpers import image_id, make_photos
 
@@ -172,3 +175,26 @@ def test_a_new_backend_drops_the_old_counts_and_results(
     qtbot.waitUntil(lambda: h.window.message.text().startswith("Search for fish failed"),
                     timeout=5000)
     assert h.window.model.rowCount() == 0  # no old results under "Not connected"
+
+
+def test_quitting_does_not_wait_for_a_long_request(make_harness: Any, qtbot: Any,
+                                                   monkeypatch: Any) -> None:
+    """Quit during a request that runs for minutes (duplicates of a big library): the backend
+    is stopped under it, and the window closes within the grace period."""
+    monkeypatch.setattr(backend_worker, "CLOSE_GRACE_MS", 300)
+    h = make_harness()
+    started = threading.Event()
+
+    def long_request(session: Any) -> None:
+        started.set()
+        while not h.backend.closed:  # a real service dies when the backend closes
+            time.sleep(0.01)
+        raise ConnectionError("the service was stopped")
+
+    h.window.bridge.submit("Looking for duplicates", long_request)
+    assert started.wait(5)
+
+    began = time.monotonic()
+    h.window.shutdown()
+    assert time.monotonic() - began < 2.0
+    assert h.backend.closed

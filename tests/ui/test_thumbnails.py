@@ -5,18 +5,21 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import struct
 import sys
+import zlib
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pebble import ProcessExpired
 from PIL import Image
-from PySide6.QtCore import QCoreApplication, Qt, QThread
-from PySide6.QtGui import QImage
+from PySide6.QtCore import QCoreApplication, QRect, Qt, QThread
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 
 from lookalike.ui import thumbnail_loader
 from lookalike.ui.main_window import thumbnail_pixels
+from lookalike.ui.thumbnail_delegate import ThumbnailDelegate
 from lookalike.ui.thumbnail_loader import (
     ThumbnailError,
     ThumbnailLoader,
@@ -171,12 +174,30 @@ def thumbnail_workers() -> list[multiprocessing.process.BaseProcess]:
     return [child for child in multiprocessing.active_children() if child.is_alive()]
 
 
-def never_ending_file(path: Path) -> Path:
-    """A named pipe nobody writes to: reading it blocks forever, like a decoder that hangs."""
-    if not hasattr(os, "mkfifo"):
-        pytest.skip("named pipes are POSIX only")
-    os.mkfifo(path)
+def slow_png(path: Path, side: int = 15_800) -> Path:
+    """A grey PNG of ``side`` x ``side`` pixels (just under the pixel limit): a few hundred KB on
+    disk, written row by row, that takes a worker seconds and ~250 MB to decode."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    packer = zlib.compressobj(9)
+    row = b"\x00" + b"\x80" * side  # filter byte, then the row's grey pixels
+    body = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
+    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body)
+                     + chunk(b"IEND", b""))
     return path
+
+
+def resident_mb(pid: int) -> float:
+    """A process's resident memory now (Linux), 0 if unknown."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    line = next((line for line in status.splitlines() if line.startswith("VmRSS:")), "")
+    return int(line.split()[1]) / 1024 if line else 0.0
 
 
 def wait_for_result(qtbot: Any, loader: ThumbnailLoader, path: Path) -> tuple[str, object]:
@@ -218,15 +239,22 @@ def test_a_decoder_that_dies_costs_one_thumbnail_and_the_next_one_still_comes(
     loader = ThumbnailLoader(None, pixel_size=64, max_in_flight=1)
     failures: list[tuple[str, str]] = []
     loader.failed.connect(lambda path, reason: failures.append((path, reason)))
-    stuck = never_ending_file(tmp_path / "stuck.jpg")
-    loader.request(str(stuck))
-    qtbot.waitUntil(lambda: bool(thumbnail_workers()), timeout=30_000)
-    qtbot.wait(1000)  # a worker has the file now, waiting for bytes that never come
+    if not sys.platform.startswith("linux"):
+        pytest.skip("watches the worker's memory through /proc")
+    slow = slow_png(tmp_path / "slow.png")
+    loader.request(str(slow))
+
+    def decoding() -> bool:  # a worker's memory shows it is inside the file now
+        return any(resident_mb(worker.pid) > 150 for worker in thumbnail_workers()
+                   if worker.pid is not None)
+
+    qtbot.waitUntil(decoding, timeout=60_000)
     for worker in thumbnail_workers():
-        os.kill(worker.pid, signal.SIGKILL)  # what a segfaulting decoder looks like
+        if worker.pid is not None:
+            os.kill(worker.pid, signal.SIGKILL)  # what a segfaulting decoder looks like
 
     qtbot.waitUntil(lambda: bool(failures), timeout=30_000)
-    assert failures == [(str(stuck), "Can't read stuck.jpg: the decoder crashed on this file")]
+    assert failures == [(str(slow), "Can't read slow.png: the decoder crashed on this file")]
     folder = make_photos(tmp_path / "p", ["after.jpg"])
     kind, _ = wait_for_result(qtbot, loader, folder / "after.jpg")
     assert kind == "loaded"
@@ -236,14 +264,24 @@ def test_a_decoder_that_dies_costs_one_thumbnail_and_the_next_one_still_comes(
 def test_a_decoder_that_takes_too_long_is_stopped_with_a_reason(
     qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(thumbnail_loader, "TASK_TIMEOUT_SECONDS", 1.0)
+    monkeypatch.setattr(thumbnail_loader, "TASK_TIMEOUT_SECONDS", 0.1)
     loader = ThumbnailLoader(None, pixel_size=64)
-    kind, reason = wait_for_result(qtbot, loader, never_ending_file(tmp_path / "slow.png"))
+    kind, reason = wait_for_result(qtbot, loader, slow_png(tmp_path / "slow.png"))
     assert (kind, reason) == ("failed", "Can't read slow.png: decoding it took too long")
 
     folder = make_photos(tmp_path / "p", ["next.jpg"])
     kind, _ = wait_for_result(qtbot, loader, folder / "next.jpg")
     assert kind == "loaded"  # the stuck worker was replaced
+    loader.shutdown()
+
+
+def test_a_named_pipe_is_refused_at_once_and_holds_no_worker(qtbot: Any, tmp_path: Path) -> None:
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("named pipes are POSIX only")
+    os.mkfifo(tmp_path / "pipe.jpg")  # opening it would wait for a writer forever
+    loader = ThumbnailLoader(tmp_path / "cache", pixel_size=64)
+    kind, reason = wait_for_result(qtbot, loader, tmp_path / "pipe.jpg")
+    assert (kind, reason) == ("failed", "Can't read pipe.jpg: it is not a regular file")
     loader.shutdown()
 
 
@@ -290,3 +328,20 @@ def test_worker_pixels_keep_their_colours_and_transparency(qtbot: Any, tmp_path:
     assert abs(colour.alpha() - 128) <= 2 and abs(colour.blue() - 200) <= 4
     assert colour.red() <= 24
     loader.shutdown()
+
+
+def test_a_transparent_picture_is_painted_over_a_checkerboard(qapp: Any) -> None:
+    """A wallpaper of white strokes on transparency must not vanish into a white grid."""
+    transparent = QPixmap(40, 30)
+    transparent.fill(QColor(255, 255, 255, 0))
+    canvas = QImage(60, 60, QImage.Format.Format_RGB32)
+    canvas.fill(QColor("white"))
+    painter = QPainter(canvas)
+    target = ThumbnailDelegate._paint_pixmap(painter, QRect(0, 0, 60, 60), transparent)
+    painter.end()
+
+    assert target.size() == transparent.size()
+    greys = {canvas.pixelColor(x, y).name() for x in range(target.left(), target.right())
+             for y in range(target.top(), target.bottom())}
+    assert greys == {"#e4e4e4", "#b8b8b8"}
+    assert canvas.pixelColor(0, 0).name() == "#ffffff"  # outside the picture: untouched

@@ -6,18 +6,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QPoint, QRect, Qt
+from PySide6.QtCore import QItemSelectionModel, QPoint, QRect, QStandardPaths, Qt
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QKeySequence, QPalette
 from PySide6.QtWidgets import QApplication, QStyle
 
 from lookalike.ui.credentials import CredentialStore
 from lookalike.ui.library import Problem
 from lookalike.ui.main_window import SEPARATOR_EXTENT, ZOOM_MIN
+from lookalike.ui.prompts import photos_folder
 from lookalike.ui.settings import CLOUD, LOCAL, BackendChoice
 from lookalike.ui.settings_dialog import SettingsDialog
 from lookalike.ui.thumbnail_delegate import badge_geometry, score_text
 from tests.ui.conftest import Harness
-from tests.ui.helpers import drop, file_mime, make_photos
+from tests.ui.helpers import drop, drop_event, file_mime, make_photos
 
 
 def indexed(make_harness: Any, qtbot: Any, folder: Path) -> Harness:
@@ -233,3 +234,59 @@ def test_a_library_without_images_says_so_in_the_grid(
         "Add a folder with File > Add folder…, or drop one here."
     )
     assert h.window.message.text() == "0 images in the library"
+
+
+# Second tester's round: R4, R5
+def test_an_image_dropped_on_the_search_text_searches_and_types_nothing(
+    make_harness: Any, qtbot: Any, tmp_path: Path
+) -> None:
+    folder = make_photos(tmp_path / "photos", ["query.jpg"])
+    h = make_harness()
+    bar = h.window.search_bar
+    mime = file_mime([folder / "query.jpg"])
+    mime.setText(mime.urls()[0].toString())  # file managers send the URL as text too
+    with qtbot.waitSignal(bar.image_dropped, timeout=2000) as dropped:
+        event = drop_event(bar.tags_edit, bar.tags_edit.rect().center(), mime)
+    assert event.isAccepted()
+    assert dropped.args == [str(folder / "query.jpg")]
+    assert "file:" not in bar.tags_edit.text()
+
+
+def test_every_drop_target_takes_a_copy_never_a_move(
+    make_harness: Any, qtbot: Any, tmp_path: Path
+) -> None:
+    """A file manager offering Copy or Move deletes the original when told Move."""
+    folder = make_photos(tmp_path / "photos", ["a.jpg", "b.jpg"])
+    h = indexed(make_harness, qtbot, folder)
+    h.prompts.texts = ["dropped"]
+    window = h.window
+    offered = Qt.DropAction.CopyAction | Qt.DropAction.MoveAction
+    image = file_mime([folder / "a.jpg"])
+    targets = {
+        "search bar": (window.search_bar, window.search_bar.rect().center(), image),
+        "new tag": (window.sidebar.viewport(),
+                    window.sidebar.visualItemRect(window.sidebar.item(0)).center(), image),
+        "grid (a folder)": (window.grid.viewport(), window.grid.viewport().rect().center(),
+                            file_mime([tmp_path / "photos"])),
+    }
+    shift = Qt.KeyboardModifier.ShiftModifier  # Shift makes Move the proposed action
+    for name, (widget, point, mime) in targets.items():
+        event = drop_event(widget, point, mime, offered, shift)
+        assert event.proposedAction() == Qt.DropAction.MoveAction
+        assert event.isAccepted(), name
+        assert event.dropAction() == Qt.DropAction.CopyAction, name
+    assert (folder / "a.jpg").exists()
+
+
+def test_add_folder_starts_in_the_users_pictures_or_home(monkeypatch: Any) -> None:
+    monkeypatch.chdir(Path(__file__).parent)  # the app's working folder must not be offered
+    start = Path(photos_folder())
+    assert start.is_dir()
+    assert start in (Path.home(), Path(QStandardPaths.writableLocation(
+        QStandardPaths.StandardLocation.PicturesLocation)))
+
+
+def test_the_window_cannot_shrink_below_a_usable_size(make_harness: Any) -> None:
+    window = make_harness().window
+    window.resize(300, 200)
+    assert window.width() >= 720 and window.height() >= 440

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import stat as stat_module
 import threading
 import time
 import uuid
@@ -480,6 +481,11 @@ class Engine:
                 job.failed.append(Failure(str(path), f"can't read the file ({exc.strerror})"))
                 job.done += 1
                 continue
+            if not stat_module.S_ISREG(stat.st_mode):
+                # A named pipe or a device would hold a decoder until its time limit.
+                job.failed.append(Failure(str(path), "not a regular file"))
+                job.done += 1
+                continue
             if known.get(str(path)) == (stat.st_size, stat.st_mtime_ns):
                 job.skipped += 1
                 job.done += 1
@@ -840,8 +846,8 @@ def _stat(path: Path, image_id: str) -> os.stat_result:
         raise ImageNotFoundError(image_id) from exc
     except OSError as exc:
         raise ImageDecodeError(image_id, f"the file can't be read ({exc.strerror})") from exc
-    if not Path(path).is_file():
-        raise ImageDecodeError(image_id, "not a file")
+    if not stat_module.S_ISREG(stat.st_mode):
+        raise ImageDecodeError(image_id, "not a regular file")
     return stat
 
 

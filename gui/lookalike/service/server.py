@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 READY_PREFIX = "LOOKALIKE_READY "
 GRACEFUL_SHUTDOWN_S = 5
+ORPHAN_EXIT_MARGIN_S = 10
 EXIT_BAD_ARGUMENTS = 2
 EXIT_CANT_LISTEN = 1
 EXIT_DATA_IN_USE = 1
@@ -223,6 +224,15 @@ def _stop_at_end_of_stdin(server: uvicorn.Server) -> None:
             pass
     log.info("Standard input closed: the app that started the service is gone; stopping")
     server.should_exit = True
+
+    # A request busy in the engine (duplicates of a big library) can't be interrupted, and nobody
+    # is left to read its answer: past the graceful stop, exit rather than run on as an orphan.
+    # SQLite's journal keeps every context consistent through an exit at any point.
+    time.sleep(GRACEFUL_SHUTDOWN_S + ORPHAN_EXIT_MARGIN_S)
+    log.warning("Still busy %g s after the app went away; exiting now",
+                GRACEFUL_SHUTDOWN_S + ORPHAN_EXIT_MARGIN_S)
+    logging.shutdown()
+    os._exit(0)
 
 
 class ServerThread:

@@ -149,6 +149,12 @@ class BackendWorker(QObject):
             return request.job(self._restart())
 
 
+# How long quitting waits for the request in flight, and then for the stopped backend.
+CLOSE_GRACE_MS = 3000
+# Threads still busy at quit: kept referenced, since destroying a running QThread aborts the app.
+_ABANDONED_THREADS: list[QThread] = []
+
+
 @dataclass
 class _Pending:
     on_result: ResultCallback | None
@@ -240,14 +246,26 @@ class BackendBridge(QObject):
         return serial is not None and serial in self._pending
 
     def close(self) -> None:
-        """Finish the current request, drop the queued ones, stop the backend and the thread."""
+        """Finish the current request, drop the queued ones, stop the backend and the thread.
+
+        A request may run for minutes (duplicates of a big library): quitting must not wait for
+        it. After a short grace the backend is stopped under the request (the local service is
+        killed, a cloud session closed), which ends it with an error nobody reads any more.
+        """
         self._health.stop()
+        self._pending.clear()
         if self._started:
             self._thread.quit()
-            self._thread.wait()
+            if not self._thread.wait(CLOSE_GRACE_MS):
+                log.info("A request is still running at quit; stopping the backend under it")
+                self._worker.shutdown()
+                # The client's retries against the stopped service take up to ~4 s.
+                if not self._thread.wait(2 * CLOSE_GRACE_MS):
+                    # Terminating a thread that may hold the GIL would hang the app instead.
+                    log.error("The backend thread is still busy at quit; leaving it behind")
+                    _ABANDONED_THREADS.append(self._thread)
             self._started = False
         self._worker.shutdown()
-        self._pending.clear()
 
     @Slot(str, str)
     def _on_connected(self, context_id: str, kind: str) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData
+from PySide6.QtCore import QMimeData, Qt
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 
 from lookalike.imagefiles import is_image_file
 from lookalike.ui.thumbnail_model import PATHS_MIME
@@ -31,3 +32,16 @@ def dropped_folders(mime: QMimeData) -> list[str]:
 def dropped_image_paths(mime: QMimeData) -> list[str]:
     """The dropped files that look like images (folders and other files are left out)."""
     return [p for p in dropped_paths(mime) if Path(p).is_file() and is_image_file(Path(p))]
+
+
+def accept_as_copy(event: QDropEvent | QDragMoveEvent | QDragEnterEvent) -> None:
+    """Accept a drag as a copy, whatever the source proposed.
+
+    A file manager offers Move too, and proposes it for some drags; accepting Move tells it to
+    delete the user's original once we have it. Lookalike never takes files away.
+    """
+    if event.possibleActions() & Qt.DropAction.CopyAction:
+        event.setDropAction(Qt.DropAction.CopyAction)
+        event.accept()
+    else:
+        event.ignore()

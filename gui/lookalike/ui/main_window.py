@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -49,7 +49,7 @@ from lookalike.ui.backend_session import Backend
 from lookalike.ui.backend_worker import BackendBridge
 from lookalike.ui.background import TaskRunner
 from lookalike.ui.credentials import CredentialStore
-from lookalike.ui.dropped_files import dropped_folders
+from lookalike.ui.dropped_files import accept_as_copy, dropped_folders
 from lookalike.ui.duplicates_view import DuplicatesView
 from lookalike.ui.icons import app_icon
 from lookalike.ui.indexing import IndexingController
@@ -74,6 +74,8 @@ from lookalike.ui.thumbnail_model import GridItem, ThumbnailModel
 from lookalike.ui.welcome_panel import WelcomePanel
 
 log = logging.getLogger(__name__)
+
+MINIMUM_WINDOW = QSize(720, 440)
 
 # The smallest size still shows a readable name and a score badge well inside the picture.
 ZOOM_MIN, ZOOM_MAX, ZOOM_STEP = 96, 384, 32
@@ -180,6 +182,7 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self.setWindowTitle("Lookalike")
+        self.setMinimumSize(MINIMUM_WINDOW)  # below this the sidebar's names and the grid vanish
         self.setWindowIcon(app_icon())
         self.setObjectName("mainWindow")
         self.setAcceptDrops(True)  # folders dropped anywhere are added, as on the welcome panel
@@ -775,16 +778,16 @@ class MainWindow(QMainWindow):
     # Folders dropped outside the grid and the welcome panel (toolbar, status bar, ...)
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if dropped_folders(event.mimeData()):
-            event.acceptProposedAction()
+            accept_as_copy(event)
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         if dropped_folders(event.mimeData()):
-            event.acceptProposedAction()
+            accept_as_copy(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
         folders = dropped_folders(event.mimeData())
         if folders:
-            event.acceptProposedAction()
+            accept_as_copy(event)
             self._add_folders(folders)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:

@@ -5,7 +5,19 @@ Modal dialogs block a test; a test swaps in an object with the same methods and 
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from PySide6.QtCore import QStandardPaths
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMessageBox, QWidget
+
+
+def photos_folder() -> str:
+    """Where "Add folder" starts: the user's Pictures folder, or home (never the app's own
+    working folder, which is wherever it was started from)."""
+    pictures = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
+    if pictures and Path(pictures).is_dir():
+        return pictures
+    return str(Path.home())
 
 
 class Prompts:
@@ -20,7 +32,7 @@ class Prompts:
         return value if ok else None
 
     def ask_folder(self, title: str) -> str | None:
-        folder = QFileDialog.getExistingDirectory(self.parent, title)
+        folder = QFileDialog.getExistingDirectory(self.parent, title, photos_folder())
         return folder or None
 
     def confirm(self, title: str, text: str) -> bool:

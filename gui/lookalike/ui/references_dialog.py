@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lookalike.ui.dropped_files import dropped_image_paths, has_droppable_files
+from lookalike.ui.dropped_files import accept_as_copy, dropped_image_paths, has_droppable_files
 from lookalike.ui.icons import icon
 from lookalike.ui.thumbnail_loader import ThumbnailLoader
 
@@ -137,13 +137,13 @@ class ReferenceList(QListWidget):
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if has_droppable_files(event.mimeData()):
-            event.acceptProposedAction()
+            accept_as_copy(event)
         else:
             event.ignore()
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         if has_droppable_files(event.mimeData()):
-            event.acceptProposedAction()
+            accept_as_copy(event)
         else:
             event.ignore()
 
@@ -152,8 +152,7 @@ class ReferenceList(QListWidget):
         if not paths:
             event.ignore()
             return
-        event.setDropAction(Qt.DropAction.CopyAction)
-        event.accept()
+        accept_as_copy(event)
         self.files_dropped.emit(paths)
 
 

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lookalike.ui.dropped_files import dropped_image_paths, has_droppable_files
+from lookalike.ui.dropped_files import accept_as_copy, dropped_image_paths, has_droppable_files
 from lookalike.ui.result_filter import SearchQuery
 
 
@@ -90,6 +90,8 @@ class SearchBar(QWidget):
         self.tags_edit = TagLineEdit(self)
         self.tags_edit.setPlaceholderText("Search tags, comma separated — or drop an image here")
         self.tags_edit.setClearButtonEnabled(True)
+        # A line edit takes a dropped file as its URL's text; the search bar makes it the query.
+        self.tags_edit.setAcceptDrops(False)
         self.tags_edit.returnPressed.connect(self._on_return)
         self.tags_edit.textEdited.connect(self._on_text_edited)
         self.image_chip = QToolButton(self)
@@ -213,16 +215,16 @@ class SearchBar(QWidget):
     # Drops: an image file becomes the query
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if has_droppable_files(event.mimeData()):
-            event.acceptProposedAction()
+            accept_as_copy(event)
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         if has_droppable_files(event.mimeData()):
-            event.acceptProposedAction()
+            accept_as_copy(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
         paths = dropped_image_paths(event.mimeData())
         if not paths:
             return
-        event.acceptProposedAction()
+        accept_as_copy(event)
         self.set_image(paths[0])
         self.image_dropped.emit(paths[0])

@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lookalike.ui.dropped_files import dropped_image_paths, has_droppable_files
+from lookalike.ui.dropped_files import accept_as_copy, dropped_image_paths, has_droppable_files
 from lookalike.ui.icons import icon
 from lookalike.ui.thumbnail_loader import ThumbnailLoader
 
@@ -232,7 +232,7 @@ class TagSidebar(QListWidget):
     # Drops
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if has_droppable_files(event.mimeData()):
-            event.acceptProposedAction()
+            accept_as_copy(event)
         else:
             event.ignore()
 
@@ -240,7 +240,7 @@ class TagSidebar(QListWidget):
         if not has_droppable_files(event.mimeData()):
             event.ignore()
             return
-        event.acceptProposedAction()
+        accept_as_copy(event)
         target = self.itemAt(event.position().toPoint())
         if target is not self._drop_target:
             self._drop_target = target
@@ -258,8 +258,7 @@ class TagSidebar(QListWidget):
         if not paths:
             event.ignore()
             return
-        event.setDropAction(Qt.DropAction.CopyAction)
-        event.accept()
+        accept_as_copy(event)
         item = self.itemAt(event.position().toPoint())
         name = item.data(NAME_ROLE) if item is not None else ""
         self.files_dropped.emit(name or "", paths)

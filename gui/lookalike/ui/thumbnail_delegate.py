@@ -8,7 +8,7 @@ colour scheme into a pixmap that later cells only blit.
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from lookalike.ui.icons import icon
@@ -18,9 +18,26 @@ PADDING = 6
 FAILED_TEXT = "Can't read"
 BADGE_SHARE = 0.4  # the score badge takes at most this share of the picture's width
 MIN_BADGE_POINTS = 6.0
+CHECKER_SQUARE = 6  # the side of one square behind transparent pictures
 WIDEST_SCORE = "100%"
 
 ModelIndex = QModelIndex | QPersistentModelIndex
+
+
+_CHECKERBOARD: list[QBrush] = []
+
+
+def checkerboard() -> QBrush:
+    """A light and mid grey checkerboard brush, made once (needs a QGuiApplication)."""
+    if not _CHECKERBOARD:
+        tile = QPixmap(CHECKER_SQUARE * 2, CHECKER_SQUARE * 2)
+        tile.fill(QColor("#e4e4e4"))
+        painter = QPainter(tile)
+        for x, y in ((0, 0), (CHECKER_SQUARE, CHECKER_SQUARE)):
+            painter.fillRect(x, y, CHECKER_SQUARE, CHECKER_SQUARE, QColor("#b8b8b8"))
+        painter.end()
+        _CHECKERBOARD.append(QBrush(tile))
+    return _CHECKERBOARD[0]
 
 
 def score_text(score: float) -> str:
@@ -111,6 +128,10 @@ class ThumbnailDelegate(QStyledItemDelegate):
         target = QRect(0, 0, target_size.width(), target_size.height())
         target.moveCenter(area.center())
         target.moveBottom(area.bottom())
+        if pixmap.hasAlphaChannel():
+            # A transparent picture (a wallpaper meant for any desktop colour, a logo) would melt
+            # into the grid's background: show its transparency as image editors do.
+            painter.fillRect(target, checkerboard())
         painter.drawPixmap(target, pixmap)
         return target
 

@@ -26,7 +26,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QStyle, QWidget
 
-from lookalike.ui.dropped_files import dropped_folders
+from lookalike.ui.dropped_files import accept_as_copy, dropped_folders
 from lookalike.ui.thumbnail_delegate import PADDING, ThumbnailDelegate
 from lookalike.ui.thumbnail_model import Role, ThumbnailModel
 
@@ -137,13 +137,13 @@ class ThumbnailGrid(QListView):
     # Folders dropped on the grid
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if dropped_folders(event.mimeData()):
-            event.acceptProposedAction()
+            accept_as_copy(event)
         else:
             event.ignore()  # images dragged out of the grid have nowhere to go in it
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         if dropped_folders(event.mimeData()):
-            event.acceptProposedAction()
+            accept_as_copy(event)
         else:
             event.ignore()
 
@@ -152,7 +152,7 @@ class ThumbnailGrid(QListView):
         if not folders:
             event.ignore()
             return
-        event.acceptProposedAction()
+        accept_as_copy(event)
         self.folders_dropped.emit(folders)
 
     def thumb_size(self) -> int:

@@ -19,6 +19,7 @@ import logging
 import os
 import re
 import signal
+import stat as stat_module
 import sys
 import threading
 import warnings
@@ -92,8 +93,14 @@ def prepare_pillow() -> None:
 
 
 def cache_key(path: Path, pixel_size: int) -> str:
-    """(path, mtime, size, pixel size): an edited file gets a fresh thumbnail."""
+    """(path, mtime, size, pixel size): an edited file gets a fresh thumbnail.
+
+    Raises ThumbnailError for what is not a regular file: a named pipe would hold the worker
+    until its time limit, and every other thumbnail with it.
+    """
     stat = path.stat()
+    if not stat_module.S_ISREG(stat.st_mode):
+        raise ThumbnailError(f"Can't read {path.name}: it is not a regular file")
     text = f"{path}|{stat.st_mtime_ns}|{stat.st_size}|{pixel_size}"
     return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
 

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from lookalike.ui.dropped_files import dropped_folders, has_droppable_files
+from lookalike.ui.dropped_files import accept_as_copy, dropped_folders, has_droppable_files
 from lookalike.ui.icons import app_icon
 
 
@@ -53,14 +53,14 @@ class WelcomePanel(QWidget):
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if has_droppable_files(event.mimeData()):
-            event.acceptProposedAction()
+            accept_as_copy(event)
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         if has_droppable_files(event.mimeData()):
-            event.acceptProposedAction()
+            accept_as_copy(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
         folders = dropped_folders(event.mimeData())
         if folders:
-            event.acceptProposedAction()
+            accept_as_copy(event)
             self.folders_dropped.emit(folders)
