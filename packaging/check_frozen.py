@@ -9,7 +9,10 @@ library often starts fine and fails on the first image. So this checks, in a scr
 2. ``EXE serve --port 0 --ready-line ...`` announces itself; then a search context is made and the
    features of a PNG and a HEIC image are asked for, which runs the engine's decoding worker
    processes (the executable re-entered through ``multiprocessing.freeze_support``), OpenCV and
-   libheif; closing the service's stdin (how the desktop app stops it) must end it with code 0;
+   libheif; then a picture is added and compared with an edited copy of it (which must score
+   high) and with another picture (which must score low): that runs keypoint matching, the
+   homography fit and the warps, so a cv2 that lacks one of them fails here, not in a user's
+   hands; closing the service's stdin (how the desktop app stops it) must end it with code 0;
 3. ``EXE --smoke-test`` with ``QT_QPA_PLATFORM=offscreen`` opens the window, starts the local
    service from the same executable, and must exit with 0.
 
@@ -21,10 +24,12 @@ Exit 0 when every check passed, 1 otherwise, with one line saying which and why.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import logging
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -32,8 +37,12 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app_version import read_version
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 log = logging.getLogger("check_frozen")
 
@@ -41,6 +50,9 @@ REPO = Path(__file__).resolve().parent.parent
 SAMPLE_PNG = REPO / "resources" / "icons" / "lookalike-256.png"
 READY_PREFIX = "LOOKALIKE_READY "
 API = "/v3.0/imaging/ai/imageSearch"
+# What an edited copy must at least score, and another picture at most (they give 100 and 0).
+SIMILAR_MIN = 60.0
+DIFFERENT_MAX = 20.0
 
 
 class CheckFailed(Exception):
@@ -57,6 +69,41 @@ def sample_images() -> dict[str, bytes]:
     heic = io.BytesIO()
     Image.open(io.BytesIO(png)).convert("RGB").save(heic, format="HEIF", quality=80)
     return {"PNG": png, "HEIC": heic.getvalue()}
+
+
+def scene(seed: int) -> Image.Image:
+    """A picture of many coloured shapes: plenty of corners for ORB, the same on every OS."""
+    from PIL import Image, ImageDraw
+
+    rng = random.Random(seed)
+    size = (640, 480)
+    picture = Image.new("RGB", size, tuple(rng.randrange(256) for _ in range(3)))
+    draw = ImageDraw.Draw(picture)
+    for _ in range(80):
+        x, y = rng.randrange(size[0]), rng.randrange(size[1])
+        box = (x, y, x + rng.randrange(10, 120), y + rng.randrange(10, 120))
+        colour = tuple(rng.randrange(256) for _ in range(3))
+        if rng.random() < 0.5:
+            draw.rectangle(box, fill=colour)
+        else:
+            draw.ellipse(box, fill=colour)
+    return picture
+
+
+def comparison_images() -> tuple[bytes, bytes, bytes]:
+    """A picture, an edited copy (smaller, turned 4 degrees, brighter) and another picture."""
+    from PIL import Image, ImageEnhance
+
+    def jpeg(picture: Image.Image) -> bytes:
+        out = io.BytesIO()
+        picture.save(out, format="JPEG", quality=90)
+        return out.getvalue()
+
+    original = scene(1)
+    edited = original.resize((512, 384), Image.Resampling.LANCZOS)
+    edited = edited.rotate(4, resample=Image.Resampling.BICUBIC)
+    edited = ImageEnhance.Brightness(edited).enhance(1.1)
+    return jpeg(original), jpeg(edited), jpeg(scene(2))
 
 
 def wait_for_ready_line(process: subprocess.Popen[str], timeout: float) -> str:
@@ -104,6 +151,28 @@ def exercise(base_url: str, timeout: float) -> None:
         if count <= 0:
             raise CheckFailed(f"the {kind} image gave no features: {features}")
         log.info("%s image: %d features", kind, count)
+    check_compare(f"{base_url}{API}/{context_id}", timeout)
+
+
+def check_compare(context_url: str, timeout: float) -> None:
+    """Scores an edited copy and another picture against an added one; CheckFailed if wrong."""
+    original, edited, other = comparison_images()
+    try:
+        call("POST", f"{context_url}/image?imageId=scene.jpg", original, timeout)
+        scores = [
+            call("POST", f"{context_url}/compare?imageId1=scene.jpg", data, timeout)
+            ["results"][0]["similarity"]
+            for data in (edited, other)
+        ]
+    except OSError as error:
+        detail = error.read().decode(errors="replace")[:300] if hasattr(error, "read") else ""
+        raise CheckFailed(f"comparing two images failed: {error} {detail}") from error
+    except (KeyError, IndexError) as error:
+        raise CheckFailed(f"compare answered without a score: {error!r}") from error
+    if scores[0] < SIMILAR_MIN or scores[1] > DIFFERENT_MAX:
+        raise CheckFailed(f"compare scored an edited copy {scores[0]} (at least {SIMILAR_MIN}"
+                          f" expected) and another picture {scores[1]} (at most {DIFFERENT_MAX})")
+    log.info("compare: an edited copy scores %g, another picture %g", *scores)
 
 
 def stop(process: subprocess.Popen[str], timeout: float) -> int:
@@ -142,14 +211,21 @@ def check_service(exe: Path, scratch: Path, timeout: float) -> None:
         try:
             url = wait_for_ready_line(process, timeout)
             log.info("service: ready at %s after %.1f s", url, time.monotonic() - started)
-            exercise(url.rstrip("/"), timeout)
+            try:
+                exercise(url.rstrip("/"), timeout)
+            except CheckFailed:
+                # Stopped the usual way, a failed service still ends its worker processes.
+                with contextlib.suppress(CheckFailed):
+                    stop(process, timeout)
+                raise
             code = stop(process, timeout)
         finally:
             if process.poll() is None:
                 process.kill()
     if code != 0:
         raise CheckFailed(f"the service exited with code {code} after its stdin closed")
-    log.info("service: decoded PNG and HEIC and stopped (%.1f s)", time.monotonic() - started)
+    log.info("service: decoded PNG and HEIC, compared images and stopped (%.1f s)",
+             time.monotonic() - started)
 
 
 def check_window(exe: Path, scratch: Path, timeout: float) -> None:

@@ -42,10 +42,12 @@ def packaging_modules(monkeypatch: pytest.MonkeyPatch) -> dict[str, ModuleType]:
     """The scripts in packaging/, imported the way they import each other (from that folder)."""
     monkeypatch.syspath_prepend(str(PACKAGING))
     import app_version
+    import build_opencv
     import check_frozen
     import make_icons
 
-    return {"app_version": app_version, "check_frozen": check_frozen, "make_icons": make_icons}
+    return {"app_version": app_version, "build_opencv": build_opencv,
+            "check_frozen": check_frozen, "make_icons": make_icons}
 
 
 def spec_text() -> str:
@@ -76,6 +78,16 @@ def spec_drop_reason() -> Any:
     namespace: dict[str, Any] = {"re": re, "PurePosixPath": PurePosixPath}
     exec(compile(ast.Module(body=nodes, type_ignores=[]), str(SPEC), "exec"), namespace)
     return namespace["drop_reason"]
+
+
+def spec_function(name: str, **namespace: Any) -> Any:
+    """One function of the spec, run without PyInstaller, with the names it reads given here."""
+    for node in ast.parse(spec_text()).body:
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            code = compile(ast.Module(body=[node], type_ignores=[]), str(SPEC), "exec")
+            exec(code, namespace)
+            return namespace[name]
+    raise AssertionError(f"{SPEC} defines no {name}")
 
 
 def iss_sections() -> dict[str, list[str]]:
@@ -407,6 +419,104 @@ def test_spec_excludes_no_module_the_app_imports() -> None:
     assert not clashes, f"the spec excludes modules the app imports: {sorted(clashes)}"
 
 
+def numpy_openblas() -> Path:
+    """numpy's OpenBLAS from its wheel: a library auditwheel rewrote with patchelf."""
+    import numpy
+
+    found = sorted((Path(numpy.__file__).parent.parent / "numpy.libs").glob("*openblas*.so*"))
+    if not found or not sys.platform.startswith("linux"):
+        pytest.skip("no numpy.libs OpenBLAS here (not a Linux manylinux wheel)")
+    return found[0]
+
+
+def test_spec_refuses_stripped_copies_the_loader_cannot_map(tmp_path: Path) -> None:
+    strip = shutil.which("strip")
+    if strip is None:
+        pytest.skip("strip is not installed")
+    misaligned = spec_function("load_segments_misaligned", Path=Path)
+    original = tmp_path / "original.so"
+    shutil.copyfile(numpy_openblas(), original)
+    stripped = tmp_path / "stripped.so"
+    shutil.copyfile(original, stripped)
+    subprocess.run([strip, "--strip-unneeded", str(stripped)], check=True)
+
+    assert misaligned(original) is False
+    # binutils' strip moves the segments patchelf added: glibc refuses such a file (numpy then
+    # fails with "ELF load command address/offset not page-aligned"), so the spec keeps the
+    # original. If a newer strip ever gets this right, the check lets the smaller copy through.
+    loads = subprocess.run([sys.executable, "-c", f"import ctypes; ctypes.CDLL({str(stripped)!r})"],
+                           capture_output=True, text=True, timeout=60, check=False)
+    assert misaligned(stripped) is ("not page-aligned" in loads.stderr)
+
+
+def test_spec_keeps_the_original_of_a_file_it_cannot_read(tmp_path: Path) -> None:
+    misaligned = spec_function("load_segments_misaligned", Path=Path)
+    not_elf = tmp_path / "script.so"
+    not_elf.write_bytes(b"#!/bin/sh\necho not a library\n" + bytes(64))
+    assert misaligned(not_elf) is True
+    assert misaligned(Path(sys.executable).resolve()) is False
+
+
+def test_spec_stops_a_build_with_the_stock_opencv_when_asked(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    check = spec_function("check_opencv_is_small", os=os)
+    small = [("cv2/cv2.abi3.so", "/x/cv2/cv2.abi3.so", "EXTENSION")]
+    stock = [*small, ("opencv_python_headless.libs/libavcodec-e863e0e1.so.63",
+                      "/x/libavcodec.so", "BINARY")]
+    monkeypatch.setenv("LOOKALIKE_SMALL_OPENCV", "1")
+    check(small)
+    with pytest.raises(SystemExit, match=re.escape("1 libraries in opencv_python_headless.libs")):
+        check(stock)
+    monkeypatch.delenv("LOOKALIKE_SMALL_OPENCV")
+    check(stock)
+    assert "building anyway" in capsys.readouterr().out
+
+
+# --- the small OpenCV -------------------------------------------------------------------------
+
+
+def test_small_opencv_builds_only_the_modules_the_engine_needs(
+    packaging_modules: dict[str, ModuleType],
+) -> None:
+    build_opencv = packaging_modules["build_opencv"]
+    args = build_opencv.cmake_args("linux", "x86_64")
+    assert "-DBUILD_LIST=core,imgproc,features,flann,geometry,python3" in args
+    for heavy in ("FFMPEG", "LAPACK", "OPENCL", "IPP", "JPEG", "PNG", "TBB"):
+        assert f"-DWITH_{heavy}=OFF" in args
+    assert "-DCMAKE_MODULE_LINKER_FLAGS=-s" in args
+    # MSVC has no -s: only Linux strips at link time.
+    assert not [arg for arg in build_opencv.cmake_args("win32", "AMD64") if arg.endswith("=-s")]
+    assert "-DCPU_DISPATCH=AVX2" in args
+    assert not [arg for arg in build_opencv.cmake_args("darwin", "arm64") if "DISPATCH" in arg]
+
+
+def test_small_opencv_cache_key_changes_with_what_the_wheel_depends_on(
+    packaging_modules: dict[str, ModuleType],
+) -> None:
+    key = packaging_modules["build_opencv"].cache_key
+    args = ["-DBUILD_LIST=core", "-DWITH_IPP=OFF"]
+    first = key("5.1.0.95", args, "cpython-311 linux-x86_64")
+    assert first.startswith("5.1.0.95-")
+    assert first == key("5.1.0.95", list(args), "cpython-311 linux-x86_64")
+    assert first != key("5.1.0.96", args, "cpython-311 linux-x86_64")
+    assert first != key("5.1.0.95", [*args, "-DWITH_TBB=OFF"], "cpython-311 linux-x86_64")
+    assert first != key("5.1.0.95", args, "cpython-312 linux-x86_64")
+
+
+def test_the_installed_opencv_has_every_name_the_app_uses(
+    packaging_modules: dict[str, ModuleType],
+) -> None:
+    """After packaging/build_linux.sh (as in .ci/run) this checks the small build we ship."""
+    build_opencv = packaging_modules["build_opencv"]
+    names = build_opencv.names_the_app_uses()
+    assert {"ORB", "BFMatcher", "findHomography", "USAC_ACCURATE", "warpPerspective"} <= names
+    assert build_opencv.missing_names(sys.executable, names) == []
+    assert build_opencv.missing_names(sys.executable, {"resize", "noSuchFunction"}) == [
+        "noSuchFunction"
+    ]
+
+
 # --- the checker of frozen builds -------------------------------------------------------------
 
 
@@ -430,6 +540,20 @@ def test_check_frozen_passes_a_working_service(
     assert packaging_modules["check_frozen"].main(["--skip-window", "--timeout", "60",
                                                    str(exe)]) == 0
     assert "PNG image: 800 features" in caplog.text and "HEIC image" in caplog.text
+    assert "compare: an edited copy scores 100, another picture 0" in caplog.text
+
+
+def test_check_frozen_fails_a_build_whose_opencv_cannot_fit_a_homography(
+    tmp_path: Path, packaging_modules: dict[str, ModuleType], caplog: pytest.LogCaptureFixture
+) -> None:
+    exe = fake_executable(
+        tmp_path,
+        "import sys, cv2; del cv2.findHomography; "
+        "from lookalike.cli import main; sys.exit(main(sys.argv[1:]))",
+    )
+    assert packaging_modules["check_frozen"].main(["--skip-window", "--timeout", "60",
+                                                   str(exe)]) == 1
+    assert "comparing two images failed" in caplog.text and "500" in caplog.text
 
 
 def test_check_frozen_fails_a_build_whose_version_is_wrong(

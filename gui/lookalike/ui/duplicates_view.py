@@ -72,7 +72,9 @@ class DuplicatesView(QDialog):
     def find_duplicates(self) -> None:
         threshold = self.threshold.value()
         self.find_button.setEnabled(False)
-        self.summary.setText("Looking for duplicates…")
+        self.summary.setText("Looking for duplicates… (thousands of images take a minute or more)")
+        # TODO: run this on its own connection with progress and Cancel: the one backend thread
+        # makes every search wait until the duplicates are found.
         self._bridge.submit(
             "Find duplicates",
             functools.partial(backend_jobs.find_duplicates, threshold=threshold),
