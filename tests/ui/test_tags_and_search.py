@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -314,3 +315,38 @@ def test_the_search_bar_completes_tag_names(indexed: Harness, qtbot: Any) -> Non
     edit._insert_completion("temple")
     assert edit.text() == "sky, temple,"
     assert h.window.search_bar.query().tags == ("sky", "temple")
+
+
+def test_searches_go_on_while_duplicates_are_found_and_cancel_drops_their_answer(
+    indexed: Harness, qtbot: Any
+) -> None:
+    """Duplicates of a big library take minutes: they must not hold up the window's searches."""
+    h = indexed
+    folder = h.folder  # type: ignore[attr-defined]
+    h.client.scores[("dup:" + image_id(folder / "a.jpg"), image_id(folder / "b.jpg"))] = 97
+    release = threading.Event()
+    slow_calls: list[float] = []
+    find = h.client.find_duplicates
+
+    def slow_find_duplicates(context_id: str, *, threshold: float) -> Any:
+        slow_calls.append(threshold)
+        release.wait(10)
+        return find(context_id, threshold=threshold)
+
+    h.client.find_duplicates = slow_find_duplicates  # type: ignore[method-assign]
+    view = h.window.duplicates
+    view.find_button.click()
+    qtbot.waitUntil(lambda: bool(slow_calls), timeout=5000)
+    assert not view.cancel_button.isHidden() and not view.find_button.isEnabled()
+
+    answers: list[object] = []
+    h.window.bridge.submit("A search meanwhile", lambda session: "searched",
+                           on_result=answers.append)
+    qtbot.waitUntil(lambda: answers == ["searched"], timeout=5000)  # not behind the duplicates
+
+    view.cancel()
+    assert view.find_button.isEnabled() and view.cancel_button.isHidden()
+    assert view.summary.text().startswith("Cancelled")
+    release.set()
+    qtbot.wait(300)
+    assert view.tree.topLevelItemCount() == 0  # the late answer was dropped

@@ -12,6 +12,7 @@ service and runs the request again; a health timer also restarts it between requ
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +38,9 @@ class Request:
     job: Job
     what: str  # names the action in error messages: "Search for temple"
     channel: str | None = None
+    # A job that may run for minutes (duplicates of a big library) runs on a thread of its own,
+    # so the searches sent after it do not wait for it.
+    detached: bool = False
 
 
 def short_error(error: BaseException) -> str:
@@ -74,8 +78,15 @@ class BackendWorker(QObject):
 
     @Slot(object)
     def run_request(self, request: Request) -> None:
+        if request.detached:
+            self._start_detached(request)
+            return
+        self._answer(request, lambda: self._run_with_recovery(request))
+
+    def _answer(self, request: Request, run: Callable[[], Any]) -> None:
+        """Run the job and emit its result, or its failure in one line for the user."""
         try:
-            result = self._run_with_recovery(request)
+            result = run()
         except UserInputError as error:  # the user's file, not a bug: one line, no traceback
             log.warning("%s: %s", request.what, error)
             self.failed.emit(request.serial, str(error))
@@ -84,6 +95,28 @@ class BackendWorker(QObject):
             self.failed.emit(request.serial, f"{request.what} failed: {short_error(error)}")
         else:
             self.finished.emit(request.serial, result)
+
+    def _start_detached(self, request: Request) -> None:
+        """Run a long job on a thread of its own, with the current session.
+
+        It is not retried if the service dies meanwhile (the health check restarts the service;
+        the user asks again). A daemon thread: quitting stops the service under it, and nobody
+        waits for its answer.
+        """
+        try:
+            session = self._ensure_session()
+        except Exception as error:
+            log.warning("%s failed", request.what, exc_info=True)
+            self.failed.emit(request.serial, f"{request.what} failed: {short_error(error)}")
+            return
+
+        def run() -> None:
+            try:
+                self._answer(request, lambda: request.job(session))
+            except RuntimeError:  # the window (and this worker) went away meanwhile
+                log.debug("%s finished after the window closed", request.what)
+
+        threading.Thread(target=run, name=f"lookalike-{request.what}", daemon=True).start()
 
     @Slot()
     def check_health(self) -> None:
@@ -225,8 +258,12 @@ class BackendBridge(QObject):
         on_result: ResultCallback | None = None,
         on_error: ErrorCallback | None = None,
         channel: str | None = None,
+        detached: bool = False,
     ) -> int:
-        """Queue ``job``; a later submit on the same ``channel`` makes this one's answer stale."""
+        """Queue ``job``; a later submit on the same ``channel`` makes this one's answer stale.
+
+        ``detached`` runs it beside the queue rather than in it (see :class:`Request`).
+        """
         self._serial += 1
         serial = self._serial
         if channel is not None:
@@ -234,12 +271,19 @@ class BackendBridge(QObject):
         self._pending[serial] = _Pending(on_result, on_error, channel)
         if len(self._pending) == 1:
             self.busy_changed.emit(True)
-        self._submit.emit(Request(serial, job, what, channel))
+        self._submit.emit(Request(serial, job, what, channel, detached))
         return serial
 
     def restart_backend(self) -> None:
         """Restart the server (the local service: its running extraction dies with it)."""
         self._restart_requested.emit()
+
+    def abandon(self, channel: str) -> None:
+        """Forget the request in flight on ``channel``: its answer, when it comes, is dropped."""
+        serial = self._latest.pop(channel, None)
+        if serial is not None and self._pending.pop(serial, None) is not None \
+                and not self._pending:
+            self.busy_changed.emit(False)
 
     def is_pending(self, channel: str) -> bool:
         serial = self._latest.get(channel)

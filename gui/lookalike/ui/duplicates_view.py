@@ -45,6 +45,9 @@ class DuplicatesView(QDialog):
         self.find_button = QPushButton("Find", self)
         self.find_button.setDefault(True)
         self.find_button.clicked.connect(self.find_duplicates)
+        self.cancel_button = QPushButton("Cancel", self)
+        self.cancel_button.setVisible(False)
+        self.cancel_button.clicked.connect(self.cancel)
         self.summary = QLabel("Choose a threshold and press Find", self)
         self.tree = QTreeWidget(self)
         self.tree.setHeaderLabels(["Image", "Similarity", "Folder"])
@@ -60,6 +63,7 @@ class DuplicatesView(QDialog):
         top = QHBoxLayout()
         top.addWidget(self.threshold)
         top.addWidget(self.find_button)
+        top.addWidget(self.cancel_button)
         top.addWidget(self.summary, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -71,21 +75,32 @@ class DuplicatesView(QDialog):
 
     def find_duplicates(self) -> None:
         threshold = self.threshold.value()
-        self.find_button.setEnabled(False)
-        self.summary.setText("Looking for duplicates… (thousands of images take a minute or more)")
-        # TODO: run this on its own connection with progress and Cancel: the one backend thread
-        # makes every search wait until the duplicates are found.
+        self._set_running(True)
+        self.summary.setText("Looking for duplicates… (thousands of images take a minute or more;"
+                             " searches go on meanwhile)")
+        # TODO: progress: the API's findDuplicates answers only once, at the end.
         self._bridge.submit(
             "Find duplicates",
             functools.partial(backend_jobs.find_duplicates, threshold=threshold),
             on_result=self._on_groups, on_error=self._on_error, channel="duplicates",
+            detached=True,
         )
+
+    def cancel(self) -> None:
+        """Stop waiting: the answer is dropped when it comes (the service finishes it alone)."""
+        self._bridge.abandon("duplicates")
+        self._set_running(False)
+        self.summary.setText("Cancelled. Choose a threshold and press Find")
+
+    def _set_running(self, running: bool) -> None:
+        self.find_button.setEnabled(not running)
+        self.cancel_button.setVisible(running)
 
     def groups(self) -> list[list[Hit]]:
         return [list(group) for group in self._groups]
 
     def _on_groups(self, groups: object) -> None:
-        self.find_button.setEnabled(True)
+        self._set_running(False)
         self._groups = list(groups)  # type: ignore[call-overload]
         self.tree.clear()
         for number, group in enumerate(self._groups, start=1):
@@ -102,7 +117,7 @@ class DuplicatesView(QDialog):
         self.summary.setText(f"{count} group(s) of duplicates" if count else "No duplicates found")
 
     def _on_error(self, message: str) -> None:
-        self.find_button.setEnabled(True)
+        self._set_running(False)
         self.summary.setText(message)
 
     def _on_double_click(self, item: QTreeWidgetItem, _column: int) -> None:
