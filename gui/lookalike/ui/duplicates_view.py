@@ -49,6 +49,7 @@ class DuplicatesView(QDialog):
         self.cancel_button.setVisible(False)
         self.cancel_button.clicked.connect(self.cancel)
         self.summary = QLabel("Choose a threshold and press Find", self)
+        self.summary.setWordWrap(True)  # long messages wrap rather than widen the dialog
         self.tree = QTreeWidget(self)
         self.tree.setHeaderLabels(["Image", "Similarity", "Folder"])
         self.tree.setColumnWidth(0, 260)
