@@ -154,3 +154,5 @@ def test_removing_a_folder_forgets_its_images_and_only_those(
     forgotten = sorted(call["image_id"] for call in h.client.calls_to("delete_image_features"))
     assert forgotten == sorted([image_id(first / "a.jpg"), image_id(first / "b.jpg")])
     assert h.window.library.folders() == [str(second)]
+    assert h.window.statusBar().currentMessage().startswith(f"Removed {first} from the library")
+

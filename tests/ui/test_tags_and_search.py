@@ -350,3 +350,19 @@ def test_searches_go_on_while_duplicates_are_found_and_cancel_drops_their_answer
     release.set()
     qtbot.wait(300)
     assert view.tree.topLevelItemCount() == 0  # the late answer was dropped
+
+
+def test_spaces_around_a_tag_name_are_trimmed_and_a_refused_rename_asks_again(
+    indexed: Harness, qtbot: Any
+) -> None:
+    h = indexed
+    make_tag(h, qtbot, "temple", h.folder / "a.jpg")  # type: ignore[attr-defined]
+    h.window.tag_store.create("sky")
+    h.prompts.texts = ["  Sky, blue  ", "  clouds  "]  # a comma is refused, then a good name
+
+    h.window.tags.rename("sky")
+
+    assert h.prompts.asked == ["Rename tag", "Rename tag"]
+    assert [title for title, _ in h.prompts.errors] == ["Rename tag"]
+    assert "comma" in h.prompts.errors[0][1]
+    assert h.window.tag_store.names() == ["clouds", "temple"]

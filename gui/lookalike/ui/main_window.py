@@ -453,15 +453,22 @@ class MainWindow(QMainWindow):
         self._files.pop(folder, None)
         self._show_problems()
         self._update_page()
+        self.show_confirmation(f"Removed {folder} from the library; its files stay where they are")
         if not gone:
             self.search.refresh()
             return
         self.bridge.submit(
             f"Forget the images of {folder}",
             functools.partial(backend_jobs.forget_images, image_ids=gone),
-            on_result=lambda _count: self.search.refresh(),
+            on_result=lambda _count: self._after_forgetting(),
             on_error=self.show_status,
         )
+
+    def _after_forgetting(self) -> None:
+        """Images left the search context: the results and the tags' counts no longer hold."""
+        self.tags.forget_counts()
+        self.tags.refresh_counts()
+        self.search.refresh()
 
     def rescan(self) -> None:
         self._sticky_status = ""

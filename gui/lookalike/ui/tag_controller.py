@@ -145,6 +145,7 @@ class TagController(QObject):
             answer = self._prompts.ask_text("New tag", "Name of the new tag:", text)
             if answer is None:
                 return None
+            answer = answer.strip()  # spaces typed around a name are no part of it
             try:
                 self._store.create(answer)
             except TagStoreError as error:
@@ -154,14 +155,19 @@ class TagController(QObject):
             return answer
 
     def rename(self, old: str) -> None:
-        answer = self._prompts.ask_text("Rename tag", f"New name for {old}:", old)
-        if answer is None or answer == old:
-            return
-        try:
-            tag = self._store.rename(old, answer)
-        except TagStoreError as error:
-            self._prompts.error("Rename tag", str(error))
-            return
+        text = old
+        while True:
+            answer = self._prompts.ask_text("Rename tag", f"New name for {old}:", text)
+            if answer is None or answer.strip() == old:
+                return
+            answer = answer.strip()
+            try:
+                tag = self._store.rename(old, answer)
+            except TagStoreError as error:  # say why, then let the user correct the name
+                self._prompts.error("Rename tag", str(error))
+                text = answer
+                continue
+            break
         self.renamed.emit(old, tag.name)
         self._rebuild(tag, f"Renamed {old} to {answer}")
 
