@@ -290,3 +290,14 @@ def test_the_window_cannot_shrink_below_a_usable_size(make_harness: Any) -> None
     window = make_harness().window
     window.resize(300, 200)
     assert window.width() >= 720 and window.height() >= 440
+
+
+def test_the_indexing_count_is_never_clipped(make_harness: Any) -> None:
+    window = make_harness().window
+    window.resize(720, 440)  # the smallest window: the status bar at its most cramped
+    status = window.indexing_status
+    status.show_progress("/photos/holidays", 123_456, 234_567)
+    window.statusBar().layout().activate()
+    text = status.bar.format()
+    assert text == "123456 / 234567"
+    assert status.bar.width() >= status.bar.fontMetrics().horizontalAdvance(text) + 16

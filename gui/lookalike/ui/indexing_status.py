@@ -16,6 +16,8 @@ class IndexingStatus(QWidget):
         self.label = QLabel(self)
         self.bar = QProgressBar(self)
         self.bar.setMaximumWidth(220)
+        # Room for "123456 / 123456": a cramped status bar must not clip the count.
+        self.bar.setMinimumWidth(self.bar.fontMetrics().horizontalAdvance("000000 / 000000") + 32)
         self.bar.setTextVisible(True)
         self.cancel_button = QToolButton(self)
         self.cancel_button.setText("Cancel")
