@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
@@ -11,6 +12,7 @@ from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
 from lookalike.client import path_to_image_id
+from lookalike.ui.backend_jobs import COUNT_LIMIT
 
 ANCHOR = Path(Path.home().anchor)
 
@@ -65,3 +67,40 @@ def drop_event(
     event = QDropEvent(point, actions, mime, buttons, modifiers)
     QApplication.sendEvent(target, event)
     return event
+
+
+SCORED_NAMES = ["a.jpg", "b.jpg", "c.jpg", "d.jpg", "e.jpg"]
+
+
+def indexed_with_scores(make_harness: Any, qtbot: Any, folder: Path) -> Any:
+    """A window whose library (five photos in ``folder``) is indexed, with the fake client's
+    scores for the tags "temple" and "sky"; ``h.folder`` is the folder."""
+    make_photos(folder, SCORED_NAMES)
+    h = make_harness()
+    with qtbot.waitSignal(h.window.indexing.finished, timeout=10_000):
+        h.window.add_folder(str(folder))
+    ids = [image_id(folder / name) for name in SCORED_NAMES]
+    for image, temple, sky in zip(ids, [95, 80, 62, 40, 10], [20, 75, 90, 55, 5], strict=True):
+        h.client.scores[("temple", image)] = temple
+        h.client.scores[("sky", image)] = sky
+    h.folder = folder
+    return h
+
+
+def searches(h: Any) -> list[dict[str, Any]]:
+    """The searches the grid asked for (the sidebar's counting calls left out)."""
+    return [c for c in h.client.calls_to("find_by_tags") if c["max_count"] != COUNT_LIMIT]
+
+
+def tag_center(h: Any, name: str) -> QPoint:
+    item = h.window.sidebar.item_for(name)
+    assert item is not None
+    return h.window.sidebar.visualItemRect(item).center()
+
+
+def make_tag(h: Any, qtbot: Any, name: str, reference: Path) -> None:
+    """Create tag ``name`` and drop ``reference`` on it; returns once the client has it."""
+    h.window.tag_store.create(name)
+    h.window.tags.show_tags()
+    drop(h.window.sidebar.viewport(), tag_center(h, name), file_mime([reference]))
+    qtbot.waitUntil(lambda: name in h.client.tags, timeout=5000)

@@ -11,41 +11,28 @@ import pytest
 from PySide6.QtGui import QColor, QImage, QPalette
 from PySide6.QtWidgets import QToolButton
 
-from lookalike.ui.backend_jobs import COUNT_LIMIT
 from lookalike.ui.result_filter import Hit
 from tests.ui.conftest import Harness
-from tests.ui.helpers import drop, file_mime, image_id, make_photos
-
-NAMES = ["a.jpg", "b.jpg", "c.jpg", "d.jpg", "e.jpg"]
+from tests.ui.helpers import (
+    SCORED_NAMES,
+    drop,
+    file_mime,
+    image_id,
+    indexed_with_scores,
+    make_photos,
+    make_tag,
+    searches,
+)
 
 
 @pytest.fixture
 def indexed(make_harness: Any, qtbot: Any, tmp_path: Path) -> Harness:
     """Five indexed photos; tags "temple" and "sky" made from a.jpg and c.jpg."""
-    folder = make_photos(tmp_path / "photos", NAMES)
-    h = make_harness()
-    with qtbot.waitSignal(h.window.indexing.finished, timeout=10_000):
-        h.window.add_folder(str(folder))
-    ids = [image_id(folder / name) for name in NAMES]
-    for image, temple, sky in zip(ids, [95, 80, 62, 40, 10], [20, 75, 90, 55, 5], strict=True):
-        h.client.scores[("temple", image)] = temple
-        h.client.scores[("sky", image)] = sky
-    h.folder = folder  # type: ignore[attr-defined]
+    h = indexed_with_scores(make_harness, qtbot, tmp_path / "photos")
     for name, reference in (("temple", "a.jpg"), ("sky", "c.jpg")):
-        h.window.tag_store.create(name)
-        h.window.tags.show_tags()
-        item = h.window.sidebar.item_for(name)
-        assert item is not None
-        position = h.window.sidebar.visualItemRect(item).center()
-        drop(h.window.sidebar.viewport(), position, file_mime([folder / reference]))
-        qtbot.waitUntil(lambda name=name: name in h.client.tags, timeout=5000)
+        make_tag(h, qtbot, name, h.folder / reference)
     qtbot.waitUntil(lambda: h.window.sidebar.count_of("sky") == 3, timeout=5000)
     return h
-
-
-def searches(h: Harness) -> list[dict[str, Any]]:
-    """The searches the grid asked for (the sidebar's counting calls left out)."""
-    return [c for c in h.client.calls_to("find_by_tags") if c["max_count"] != COUNT_LIMIT]
 
 
 def search(h: Harness, qtbot: Any, text: str, *, match_all: bool = False) -> None:
@@ -79,7 +66,7 @@ def test_clearing_the_search_box_goes_back_to_the_library(indexed: Harness, qtbo
 
     clear_button.click()  # the ⊗ in the search box
 
-    assert shown_names(h) == NAMES
+    assert shown_names(h) == SCORED_NAMES
     assert h.window.message.text() == "5 images in the library"
     assert highlighted(h) == []
 
@@ -230,7 +217,7 @@ def test_a_new_tag_that_matches_nothing_gets_a_hint(indexed: Harness, qtbot: Any
 def test_a_reference_that_matches_gets_no_hint(indexed: Harness, qtbot: Any) -> None:
     h = indexed
     h.prompts.texts = ["temple2"]
-    for name, score in zip(NAMES, [90, 10, 10, 10, 10], strict=True):
+    for name, score in zip(SCORED_NAMES, [90, 10, 10, 10, 10], strict=True):
         h.client.scores[("temple2", image_id(h.folder / name))] = score  # type: ignore[attr-defined]
     new_tag = h.window.sidebar.visualItemRect(h.window.sidebar.item(0)).center()
 

@@ -9,49 +9,28 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QPoint
 
-from lookalike.ui.backend_jobs import COUNT_LIMIT
 from tests.ui.conftest import Harness
-from tests.ui.helpers import drop, file_mime, image_id, make_photos
-
-NAMES = ["a.jpg", "b.jpg", "c.jpg", "d.jpg", "e.jpg"]
+from tests.ui.helpers import (
+    drop,
+    file_mime,
+    image_id,
+    indexed_with_scores,
+    make_photos,
+    make_tag,
+    searches,
+    tag_center,
+)
 
 
 @pytest.fixture
 def indexed(make_harness: Any, qtbot: Any, tmp_path: Path) -> Harness:
     """A window whose library (five photos) is indexed, with scores for "temple" and "sky"."""
-    folder = make_photos(tmp_path / "photos", NAMES)
-    h = make_harness()
-    with qtbot.waitSignal(h.window.indexing.finished, timeout=10_000):
-        h.window.add_folder(str(folder))
-    ids = [image_id(folder / name) for name in NAMES]
-    for image, temple, sky in zip(ids, [95, 80, 62, 40, 10], [20, 75, 90, 55, 5], strict=True):
-        h.client.scores[("temple", image)] = temple
-        h.client.scores[("sky", image)] = sky
-    h.folder = folder  # type: ignore[attr-defined]
-    return h
+    return indexed_with_scores(make_harness, qtbot, tmp_path / "photos")
 
 
 def shown(h: Harness) -> list[tuple[str, float | None]]:
     model = h.window.model
     return [(Path(model.item(r).path).name, model.item(r).score) for r in range(model.rowCount())]
-
-
-def searches(h: Harness) -> list[dict[str, Any]]:
-    """The searches the grid asked for (the sidebar's counting calls left out)."""
-    return [c for c in h.client.calls_to("find_by_tags") if c["max_count"] != COUNT_LIMIT]
-
-
-def tag_center(h: Harness, name: str) -> QPoint:
-    item = h.window.sidebar.item_for(name)
-    assert item is not None
-    return h.window.sidebar.visualItemRect(item).center()
-
-
-def make_tag(h: Harness, qtbot: Any, name: str, reference: Path) -> None:
-    h.window.tag_store.create(name)
-    h.window.tags.show_tags()
-    drop(h.window.sidebar.viewport(), tag_center(h, name), file_mime([reference]))
-    qtbot.waitUntil(lambda: name in h.client.tags, timeout=5000)
 
 
 def test_dropping_files_from_the_file_manager_on_a_tag_adds_references(
