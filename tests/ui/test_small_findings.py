@@ -16,7 +16,7 @@ from lookalike import __version__
 from lookalike.ui.library import list_images
 from lookalike.ui.settings import CLOUD, LOCAL, BackendChoice
 from lookalike.ui.settings_dialog import SettingsDialog, SettingsResult
-from lookalike.ui.thumbnail_loader import ThumbnailError, read_with_pillow
+from lookalike.ui.thumbnail_worker import ThumbnailError, decode_fitted
 from tests.ui.conftest import Harness
 from tests.ui.helpers import make_photos
 
@@ -126,9 +126,9 @@ def test_previews_take_the_engines_250_megapixel_limit(tmp_path: Path) -> None:
     huge.write_bytes(psd_header(20000, 15000))
 
     with pytest.raises(ThumbnailError) as small_enough:
-        read_with_pillow(photo_200mp, 64)
+        decode_fitted(photo_200mp, 64)
     with pytest.raises(ThumbnailError) as too_large:
-        read_with_pillow(huge, 64)
+        decode_fitted(huge, 64)
 
     # The 200 MP stand-in holds no pixels: it fails on that, not on its size.
     assert str(small_enough.value) == (

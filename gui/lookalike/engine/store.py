@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lookalike.engine.errors import ContextNotFoundError
 
@@ -211,18 +212,11 @@ class ContextStore:
 
     def features_of_rows(self, rows: Sequence[int]) -> dict[int, tuple[str, bytes]]:
         """Features of several images at once: row -> (image id, blob)."""
-        result: dict[int, tuple[str, bytes]] = {}
-        db = self.read()
-        for start in range(0, len(rows), 500):
-            chunk = list(rows[start : start + 500])
-            marks = ",".join("?" * len(chunk))
-            query = (
-                f"SELECT row, image_id, features FROM images "
-                f"WHERE row IN ({marks}) AND features IS NOT NULL"
-            )
-            for row, image_id, blob in db.execute(query, chunk):
-                result[row] = (image_id, bytes(blob))
-        return result
+        found = self._select_in(
+            "SELECT row, image_id, features FROM images WHERE row IN ({marks}) "
+            "AND features IS NOT NULL", rows,
+        )
+        return {row: (image_id, bytes(blob)) for row, image_id, blob in found}
 
     def iter_features(self, batch: int = 2000) -> Iterator[tuple[int, str, bytes]]:
         """Every image with features, in row order, without holding them all at once."""
@@ -258,17 +252,20 @@ class ContextStore:
 
     def source_paths(self, image_ids: Sequence[str]) -> dict[str, str]:
         """image id -> the file it was indexed from, for those of ``image_ids`` read from files."""
-        result: dict[str, str] = {}
+        return dict(self._select_in(
+            "SELECT image_id, source_path FROM images WHERE image_id IN ({marks}) "
+            "AND source_path IS NOT NULL", image_ids,
+        ))
+
+    def _select_in(self, query: str, values: Sequence[object]) -> list[tuple[Any, ...]]:
+        """``query`` with its ``{marks}`` filled for ``values``, 500 at a time (SQLite caps the
+        number of parameters of one statement)."""
         db = self.read()
-        for start in range(0, len(image_ids), 500):
-            chunk = list(image_ids[start : start + 500])
-            marks = ",".join("?" * len(chunk))
-            query = (
-                f"SELECT image_id, source_path FROM images "
-                f"WHERE image_id IN ({marks}) AND source_path IS NOT NULL"
-            )
-            result.update(db.execute(query, chunk))
-        return result
+        found: list[tuple[Any, ...]] = []
+        for start in range(0, len(values), 500):
+            chunk = list(values[start : start + 500])
+            found += db.execute(query.format(marks=",".join("?" * len(chunk))), chunk)
+        return found
 
     def file_states(self) -> dict[str, tuple[int | None, int | None]]:
         """source path -> (size, mtime) of indexed files and of remembered failures."""

@@ -29,15 +29,13 @@ from PySide6.QtGui import QImage
 from lookalike.ui.thumbnail_worker import (
     Pixels,
     ThumbnailError,
-    decode_fitted,
     init_worker,
     make_thumbnail,
-    to_pixels,
 )
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ThumbnailError", "ThumbnailLoader", "load_thumbnail", "read_with_pillow"]
+__all__ = ["ThumbnailError", "ThumbnailLoader", "load_thumbnail"]
 
 MAX_PENDING = 256
 # Per worker process: enough that a worker never waits for its next file, few enough that the
@@ -112,11 +110,6 @@ def load_thumbnail(path: Path, pixel_size: int, cache_dir: Path | None) -> QImag
     """Make a thumbnail here and now, in this thread (tests and one-off uses; the grid queues)."""
     cache = str(cache_dir) if cache_dir is not None else None
     return to_qimage(make_thumbnail(str(path), pixel_size, cache))
-
-
-def read_with_pillow(path: Path, pixel_size: int) -> QImage:
-    """Decode ``path`` here and now, without the disk cache; raises ThumbnailError."""
-    return to_qimage(to_pixels(decode_fitted(path, pixel_size)))
 
 
 def failure_reason(path: str, error: BaseException) -> str:
